@@ -1,0 +1,100 @@
+// swift-tools-version: 6.1
+//
+// The kexec suite: load kernels to boot now or on panic, and capture and read the
+// crash dump afterwards, from user space in Swift. See README.md.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "kexec-suite",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "KexecCore", targets: ["KexecCore"]),
+        .library(name: "SegmentPlanner", targets: ["SegmentPlanner"]),
+        .library(name: "ElfNotes", targets: ["ElfNotes"]),
+        .library(name: "ArchI386", targets: ["ArchI386"]),
+        .library(name: "ArchX86_64", targets: ["ArchX86_64"]),
+        .library(name: "ArchPPC", targets: ["ArchPPC"]),
+        .library(name: "CrashDump", targets: ["CrashDump"]),
+        .executable(name: "kexec-loader", targets: ["kexec-loader"]),
+        .executable(name: "vmcore-dump", targets: ["vmcore-dump"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C shims: libelf (system library) and the variadic syscall(2) wrappers.
+        .systemLibrary(
+            name: "CLibElf",
+            pkgConfig: "libelf",
+            providers: [.apt(["libelf-dev"])]
+        ),
+        .target(name: "CKexecSyscalls"),
+
+        // Libraries, lowest layer first.
+        .target(
+            name: "KexecCore",
+            dependencies: [
+                "CKexecSyscalls",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "SegmentPlanner", dependencies: ["KexecCore"], swiftSettings: strict),
+        .target(name: "ElfNotes", dependencies: ["KexecCore", "CLibElf"], swiftSettings: strict),
+        .target(name: "ArchI386", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
+        .target(name: "ArchX86_64", dependencies: ["ArchI386"], swiftSettings: strict),
+        .target(name: "ArchPPC", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
+        .target(name: "CrashDump", dependencies: ["ElfNotes"], swiftSettings: strict),
+
+        // Thin executables: argument parsing and composition only.
+        .executableTarget(
+            name: "kexec-loader",
+            dependencies: [
+                "KexecCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Examples/kexec-loader",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vmcore-dump",
+            dependencies: [
+                "CrashDump",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/vmcore-dump",
+            swiftSettings: strict
+        ),
+
+        // Tests.
+        .testTarget(
+            name: "KexecCoreTests",
+            dependencies: ["KexecCore"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner"], swiftSettings: strict),
+        .testTarget(
+            name: "ElfNotesTests",
+            dependencies: ["ElfNotes"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ArchTests", dependencies: ["ArchI386", "ArchX86_64", "ArchPPC"], swiftSettings: strict),
+        .testTarget(name: "CrashDumpTests", dependencies: ["CrashDump"], swiftSettings: strict),
+        .testTarget(
+            name: "ExamplesTests",
+            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
