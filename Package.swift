@@ -77,22 +77,19 @@ let package = Package(
         // Tests.
         .testTarget(
             name: "KexecCoreTests",
-            dependencies: ["KexecCore"],
+            dependencies: ["KexecCore", .product(name: "SystemPackage", package: "swift-system")],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner"], swiftSettings: strict),
         .testTarget(
             name: "ElfNotesTests",
-            dependencies: ["ElfNotes"],
+            dependencies: ["ElfNotes", "KexecCore", .product(name: "SystemPackage", package: "swift-system")],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchTests", dependencies: ["ArchI386", "ArchX86_64", "ArchPPC"], swiftSettings: strict),
-        .testTarget(name: "CrashDumpTests", dependencies: ["CrashDump"], swiftSettings: strict),
         .testTarget(
             name: "ExamplesTests",
-            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump"],
+            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
     ],

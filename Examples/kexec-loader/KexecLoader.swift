@@ -119,7 +119,14 @@ struct KexecLoader: ParsableCommand {
     }
 
     private func runStatus(_ environment: LoaderEnvironment) throws {
-        let current = try KexecStatus.read(sysfs: environment.sysfs)
+        // Exit codes 0 and 1 carry the answer (kexec-tools' -S); errors exit 2.
+        let current: KexecStatus
+        do {
+            current = try KexecStatus.read(sysfs: environment.sysfs)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
         let size = current.crashSize.map { "\($0) bytes reserved" } ?? "no crash support"
         print("normal image: \(current.normalLoaded ? "loaded" : "not loaded")")
         print("crash image: \(current.crashLoaded ? "loaded" : "not loaded") (\(size))")

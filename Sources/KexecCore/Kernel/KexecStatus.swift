@@ -42,7 +42,8 @@ public struct KexecStatus: Hashable, Sendable {
     }
 
     /// Reads the status from sysfs (`sysfs` is the mount point, normally /sys).
-    /// - Throws: ``FileReadError`` (ENOENT: the kernel has no kexec support) or ``KexecStatusError``.
+    /// - Throws: ``KexecUnsupportedError`` when the kernel has no kexec support,
+    ///   ``FileReadError`` or ``KexecStatusError``.
     public static func read(sysfs: FilePath = "/sys") throws -> KexecStatus {
         let kernel = sysfs.appending("kernel")
         let crashSizePath = kernel.appending("kexec_crash_size")
@@ -52,8 +53,14 @@ public struct KexecStatus: Hashable, Sendable {
         } catch let error as FileReadError where error.errno == .noSuchFileOrDirectory {
             crashSize = nil
         }
+        let loaded: String
+        do {
+            loaded = try FileReader.readText(kernel.appending("kexec_loaded"), limit: 64)
+        } catch let error as FileReadError where error.errno == .noSuchFileOrDirectory {
+            throw KexecUnsupportedError(path: error.path)
+        }
         return try KexecStatus(
-            kexecLoaded: FileReader.readText(kernel.appending("kexec_loaded"), limit: 64),
+            kexecLoaded: loaded,
             kexecCrashLoaded: FileReader.readText(kernel.appending("kexec_crash_loaded"), limit: 64),
             kexecCrashSize: crashSize)
     }
@@ -64,4 +71,12 @@ public struct KexecStatusError: Error, Hashable, Sendable, CustomStringConvertib
     public let attribute: String
     public let text: String
     public var description: String { "/sys/kernel/\(attribute) holds \"\(text.prefix(40))\", expected a decimal number" }
+}
+
+/// The running kernel has no kexec support: `/sys/kernel/kexec_loaded` does not exist.
+public struct KexecUnsupportedError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let path: FilePath
+    public var description: String {
+        "\(path) does not exist: this kernel was built without kexec support (CONFIG_KEXEC / CONFIG_KEXEC_FILE), or sysfs is not mounted"
+    }
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a Debian 12 machine (as root):
+# libelf for the CLibElf target, binutils/elfutils as independent ELF readers in
+# tests, and what the VM tests need (qemu, busybox-static, kexec-tools, cpio).
+# Idempotent: quick and offline when everything is present.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+pkgs=(libelf-dev pkg-config binutils elfutils)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { echo "install-deps: need root to install ${missing[*]}" >&2; exit 1; }
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # A foreign-architecture index may be mid-sync on the mirror; that must not stop us.
+    apt-get update -q || echo "install-deps: apt-get update reported errors; continuing" >&2
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+"$here/../Tests/VM/install-deps.sh"

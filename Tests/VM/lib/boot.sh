@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Boot a kernel + initramfs in qemu (TCG) with a hard timeout; the serial console goes to a log.
+#
+#   boot.sh --kernel K --initrd I --log LOG [--append ARGS] [--mem SIZE] [--timeout SECONDS]
+#           [--arch x86_64] [--qemu-arg ARG]...
+#
+# Or source it and call vm_boot with the same options. The kernel command line always starts
+# with "console=ttyS0 panic=-1" (a panic ends qemu at once thanks to -no-reboot); --append adds
+# to it. Exit status: 0 when qemu exited by itself (guest poweroff, reboot or panic), 124 when
+# the timeout killed it, otherwise qemu's own status. Pass/fail is for the caller to decide
+# from the "KEXEC-SUITE: ..." marker lines in LOG.
+#
+# Environment: KS_QEMU (qemu binary), KS_QEMU_CPU (-cpu model), KS_QEMU_SMP (default 1).
+set -euo pipefail
+
+# shellcheck source=Tests/VM/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+vm_boot() {
+    local kernel="" initrd="" log="" append="" mem=1G timeout=180 arch=x86_64 qemu console
+    local extra=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --kernel) kernel=$2; shift 2 ;;
+            --initrd) initrd=$2; shift 2 ;;
+            --log) log=$2; shift 2 ;;
+            --append) append=$2; shift 2 ;;
+            --mem) mem=$2; shift 2 ;;
+            --timeout) timeout=$2; shift 2 ;;
+            --arch) arch=$2; shift 2 ;;
+            --qemu-arg) extra+=("$2"); shift 2 ;;
+            *) ks_log "vm_boot: unknown argument $1"; return 2 ;;
+        esac
+    done
+    if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$log" ]; then
+        ks_log "vm_boot: --kernel, --initrd and --log are required"
+        return 2
+    fi
+
+    case $arch in
+        x86_64 | i386) qemu=${KS_QEMU:-qemu-system-x86_64}; console=ttyS0 ;;
+        *) ks_log "vm_boot: unsupported arch $arch"; return 2 ;;
+    esac
+    command -v "$qemu" >/dev/null || { ks_log "vm_boot: $qemu not installed"; return 2; }
+    if [ -n "${KS_QEMU_CPU:-}" ]; then
+        extra+=(-cpu "$KS_QEMU_CPU")
+    fi
+
+    : >"$log"
+    local cmd=("$qemu" -accel tcg -m "$mem" -smp "${KS_QEMU_SMP:-1}"
+        -nographic -monitor none -serial "file:$log" -nic none -no-reboot
+        -kernel "$kernel" -initrd "$initrd"
+        -append "console=$console panic=-1 $append"
+        "${extra[@]+"${extra[@]}"}")
+    printf '%q ' "${cmd[@]}" >"$log.cmd"
+    echo >>"$log.cmd"
+
+    "${cmd[@]}" </dev/null >"$log.qemu" 2>&1 &
+    local pid=$! rc=0 deadline=$((SECONDS + timeout))
+    # Never leave a qemu behind if we are interrupted.
+    # shellcheck disable=SC2064 # expand pid now
+    trap "kill -KILL $pid 2>/dev/null; exit 130" INT TERM HUP
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            ks_log "vm_boot: timeout after ${timeout}s, killing qemu (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            sleep 2
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            trap - INT TERM HUP
+            printf '\n[kexec-suite: qemu killed after %ss timeout]\n' "$timeout" >>"$log"
+            return 124
+        fi
+        sleep 0.5
+    done
+    wait "$pid" || rc=$?
+    trap - INT TERM HUP
+    if [ -s "$log.qemu" ]; then
+        # qemu's own messages (e.g. a bad option) are worth seeing in the log.
+        sed 's/^/[qemu] /' "$log.qemu" >>"$log"
+    fi
+    return "$rc"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    vm_boot "$@"
+fi

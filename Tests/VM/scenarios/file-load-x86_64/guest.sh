@@ -1,0 +1,56 @@
+# shellcheck shell=sh
+# Guest side of file-load-x86_64 (busybox sh, run by /init as /scenario.sh).
+# Stage 1: status, kexec_file_load of /boot/vmlinuz + /boot/initrd.img, status, exec.
+# Stage 2 (kexec_suite_stage=2 on the new kernel's command line): report what it sees.
+# shellcheck source=Tests/VM/lib/guest/guest.sh
+. /lib/kexec-suite/guest.sh
+L=/bin/kexec-loader
+
+case $KS_STAGE in
+1)
+    token=$(ks_cmdline_arg kexec_suite_token)
+    [ -n "$token" ] || ks_fail "no kexec_suite_token= on the command line"
+    [ -x "$L" ] || ks_fail "$L missing"
+    [ -f /boot/vmlinuz ] || ks_fail "/boot/vmlinuz missing"
+    [ -f /boot/initrd.img ] || ks_fail "/boot/initrd.img missing"
+    ks_marker stage1-initrd-id "$(cat /etc/kexec-suite/initrd-id)"
+
+    out=$("$L" -S -l 2>&1)
+    rc=$?
+    ks_marker status-before "$rc"
+    ks_marker status-before-output "$out"
+    [ "$rc" = 0 ] || ks_fail "'kexec-loader -S -l' exited $rc before loading (want 0: not loaded)"
+
+    "$L" -s -l /boot/vmlinuz --initrd=/boot/initrd.img \
+        --append="console=ttyS0 panic=-1 kexec_suite_stage=2 kexec_suite_marker=$token"
+    rc=$?
+    ks_marker load-rc "$rc"
+    [ "$rc" = 0 ] || ks_fail "'kexec-loader -s -l' exited $rc"
+    ks_marker sysfs-kexec-loaded "$(cat /sys/kernel/kexec_loaded)"
+
+    out=$("$L" -S -l 2>&1)
+    rc=$?
+    ks_marker status-after "$rc"
+    ks_marker status-after-output "$out"
+    [ "$rc" = 1 ] || ks_fail "'kexec-loader -S -l' exited $rc after loading (want 1: loaded)"
+
+    ks_marker exec now
+    "$L" -e
+    rc=$?
+    ks_marker exec-returned "$rc"
+    ks_fail "'kexec-loader -e' returned (exit code $rc)"
+    ;;
+2)
+    ks_marker stage2-marker "$(ks_cmdline_arg kexec_suite_marker)"
+    ks_marker stage2-initrd-id "$(cat /etc/kexec-suite/initrd-id 2>/dev/null || echo missing)"
+    if [ -e /boot/vmlinuz ]; then
+        ks_marker stage2-outer-files present
+    else
+        ks_marker stage2-outer-files absent
+    fi
+    ks_marker result PASS
+    ;;
+*)
+    ks_fail "unexpected stage '$KS_STAGE'"
+    ;;
+esac
