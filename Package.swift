@@ -27,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C shims: libelf (system library) and the variadic syscall(2) wrappers.
@@ -46,7 +47,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "SegmentPlanner", dependencies: ["KexecCore"], swiftSettings: strict),
+        .target(
+            name: "SegmentPlanner",
+            dependencies: ["KexecCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(name: "ElfNotes", dependencies: ["KexecCore", "CLibElf"], swiftSettings: strict),
         .target(name: "ArchI386", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
         .target(name: "ArchX86_64", dependencies: ["ArchI386"], swiftSettings: strict),
@@ -81,6 +86,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner", "KexecCore"], swiftSettings: strict),
         .testTarget(
             name: "ElfNotesTests",
             dependencies: ["ElfNotes", "KexecCore", .product(name: "SystemPackage", package: "swift-system")],

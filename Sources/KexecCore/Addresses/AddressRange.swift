@@ -36,8 +36,8 @@ public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConv
         upperBound = Bound(rawValue: inclusiveEnd.rawValue + 1)
     }
 
-    /// For callers in this module that have established `lower <= upper`.
-    init(unchecked lower: Bound, _ upper: Bound) {
+    /// For callers in this package that have established `lower <= upper`.
+    package init(unchecked lower: Bound, _ upper: Bound) {
         assert(lower <= upper)
         lowerBound = lower
         upperBound = upper

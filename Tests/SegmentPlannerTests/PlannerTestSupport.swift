@@ -1,0 +1,43 @@
+import SystemPackage
+@testable import KexecCore
+@testable import SegmentPlanner
+
+/// The iomem fixtures of KexecCoreTests, shared here.
+enum PlannerFixtures {
+    static let iomemDirectory = FilePath(#filePath).removingLastComponent().removingLastComponent()
+        .appending("KexecCoreTests/Fixtures/iomem")
+
+    static func map(_ name: String) throws -> MemoryMap {
+        MemoryMap(iomem: try IOMem.read(from: iomemDirectory.appending(name + ".txt")))
+    }
+}
+
+/// SplitMix64: seeded, so property failures reproduce.
+struct PlannerRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+let KiB: UInt64 = 1 << 10
+let MiB: UInt64 = 1 << 20
+let GiB: UInt64 = 1 << 30
+
+func range(_ start: UInt64, _ end: UInt64) -> PhysicalRange {
+    PhysicalRange(unchecked: PhysicalAddress(start), PhysicalAddress(end))
+}
+
+func ramMap(_ ranges: [(UInt64, UInt64)], crash: [(UInt64, UInt64)] = []) -> MemoryMap {
+    MemoryMap(regions: ranges.map { MemoryRegion(range: range($0.0, $0.1), type: .systemRAM) },
+              crashRegions: crash.map { range($0.0, $0.1) })
+}
+
+func filler(_ count: Int, seed: UInt8) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) | 1 }
+}
