@@ -101,7 +101,7 @@ public struct SegmentPlanner: Sendable {
             throw .sizeOverflow(role: request.role, size: size)
         }
         segments.append(PlannedSegment(role: request.role, segment: segment))
-        free = free.subtracting(destination)
+        free.remove(destination)
         return start
     }
 
@@ -115,7 +115,7 @@ public struct SegmentPlanner: Sendable {
                                          conflict: conflict(for: segment.destination, window: window))
         }
         segments.append(PlannedSegment(role: role, segment: segment))
-        free = free.subtracting(segment.destination)
+        free.remove(segment.destination)
     }
 
     /// The plan so far with its entry point, ready for ``PlanDraft/validated()``.

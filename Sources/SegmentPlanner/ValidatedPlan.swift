@@ -49,7 +49,8 @@ extension PlanDraft {
         }
         // Rule 5 (bufsz <= memsz) holds by construction of KexecSegment.
         // Rule 6: each segment's pages, and their sum, at most half of RAM.
-        let ramPages = totalRAMPages ?? (memoryMap.systemRAM.totalSize / pageSize.bytes)
+        let ram = memoryMap.systemRAM
+        let ramPages = totalRAMPages ?? (ram.totalSize / pageSize.bytes)
         let half = ramPages / 2
         var total: UInt64 = 0
         for (index, destination) in destinations.enumerated() {
@@ -71,7 +72,7 @@ extension PlanDraft {
         }
         // Ours: usable RAM, a 32-bit table's reach, the entry inside a segment.
         // (Crash segments are held to the crash region above.)
-        let usable = usableMemory
+        let usable = kind == .normal ? ram.subtracting(PhysicalRangeSet(memoryMap.crashRegions)) : PhysicalRangeSet()
         for (index, destination) in destinations.enumerated() where kind == .normal && !usable.contains(destination) {
             found.append(.outsideUsableMemory(segment: index, destination: destination))
         }

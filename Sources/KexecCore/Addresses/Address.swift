@@ -12,8 +12,10 @@ public protocol Address: RawRepresentable, Hashable, Comparable, Sendable,
 }
 
 extension Address {
+    @inlinable
     public init(_ value: UInt64) { self.init(rawValue: value) }
 
+    @inlinable
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// `0x`-prefixed lowercase hex, as the kernel prints addresses.
@@ -21,6 +23,7 @@ extension Address {
 
     /// This address plus `offset`.
     /// - Throws: ``AddressError/overflow(_:_:operation:)`` past the top of the address space.
+    @inlinable
     public func adding(_ offset: UInt64) throws(AddressError) -> Self {
         let (sum, overflow) = rawValue.addingReportingOverflow(offset)
         if overflow { throw .overflow(rawValue, offset, operation: "\(description) + 0x\(String(offset, radix: 16))") }
@@ -29,6 +32,7 @@ extension Address {
 
     /// This address minus `offset`.
     /// - Throws: ``AddressError/overflow(_:_:operation:)`` below zero.
+    @inlinable
     public func subtracting(_ offset: UInt64) throws(AddressError) -> Self {
         let (difference, overflow) = rawValue.subtractingReportingOverflow(offset)
         if overflow { throw .overflow(rawValue, offset, operation: "\(description) - 0x\(String(offset, radix: 16))") }
@@ -37,16 +41,19 @@ extension Address {
 
     /// The distance from `other` up to this address.
     /// - Throws: ``AddressError/overflow(_:_:operation:)`` when `other` is higher.
+    @inlinable
     public func distance(from other: Self) throws(AddressError) -> UInt64 {
         try subtracting(other.rawValue).rawValue
     }
 
     /// Whether the address is a multiple of `alignment` (a power of two).
+    @inlinable
     public func isAligned(to alignment: Alignment) -> Bool {
         rawValue & alignment.mask == 0
     }
 
     /// The highest address at or below this one that is a multiple of `alignment`.
+    @inlinable
     public func alignedDown(to alignment: Alignment) -> Self {
         Self(rawValue: rawValue & ~alignment.mask)
     }
@@ -54,6 +61,7 @@ extension Address {
     /// The lowest address at or above this one that is a multiple of `alignment`.
     /// - Throws: ``AddressError/overflow(_:_:operation:)`` when that address would
     ///   lie past the top of the address space.
+    @inlinable
     public func alignedUp(to alignment: Alignment) throws(AddressError) -> Self {
         if isAligned(to: alignment) { return self }
         let (sum, overflow) = rawValue.addingReportingOverflow(alignment.mask)
@@ -66,16 +74,16 @@ extension Address {
 
 /// A physical memory address: what `kexec_segment.mem`, `/proc/iomem` and ELF
 /// `p_paddr` speak of.
-public struct PhysicalAddress: Address {
+@frozen public struct PhysicalAddress: Address {
     public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static var spaceName: String { "physical" }
 }
 
 /// A kernel or user virtual address: ELF `p_vaddr`, `SYMBOL()` values in VMCOREINFO.
-public struct VirtualAddress: Address {
+@frozen public struct VirtualAddress: Address {
     public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static var spaceName: String { "virtual" }
 }
 

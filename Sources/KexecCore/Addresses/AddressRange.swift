@@ -3,7 +3,7 @@
 /// Made only through checked initializers, so `lowerBound <= upperBound` always
 /// holds. The last byte of the 64-bit space (0xffff_ffff_ffff_ffff) cannot be
 /// covered; parsers report such input with ``AddressError/endPastAddressSpace(start:)``.
-public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConvertible {
+@frozen public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConvertible {
     /// The first address in the range.
     public let lowerBound: Bound
     /// The first address past the range.
@@ -11,6 +11,7 @@ public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConv
 
     /// `[start, end)`.
     /// - Throws: ``AddressError/endBeforeStart(start:end:)`` when `end < start`.
+    @inlinable
     public init(start: Bound, end: Bound) throws(AddressError) {
         guard start <= end else { throw .endBeforeStart(start: start.rawValue, end: end.rawValue) }
         lowerBound = start
@@ -19,6 +20,7 @@ public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConv
 
     /// `[start, start + size)`.
     /// - Throws: ``AddressError/overflow(_:_:operation:)`` when the end passes 2^64.
+    @inlinable
     public init(start: Bound, size: UInt64) throws(AddressError) {
         lowerBound = start
         upperBound = try start.adding(size)
@@ -37,43 +39,50 @@ public struct AddressRange<Bound: Address>: Hashable, Sendable, CustomStringConv
     }
 
     /// For callers in this package that have established `lower <= upper`.
-    package init(unchecked lower: Bound, _ upper: Bound) {
+    @inlinable package init(unchecked lower: Bound, _ upper: Bound) {
         assert(lower <= upper)
         lowerBound = lower
         upperBound = upper
     }
 
     /// The number of bytes covered.
+    @inlinable
     public var size: UInt64 { upperBound.rawValue - lowerBound.rawValue }
 
     /// Whether the range covers no byte.
+    @inlinable
     public var isEmpty: Bool { lowerBound == upperBound }
 
     /// The last address inside a non-empty range; `nil` for an empty one.
     public var lastAddress: Bound? { isEmpty ? nil : Bound(rawValue: upperBound.rawValue - 1) }
 
     /// Whether `address` lies inside.
+    @inlinable
     public func contains(_ address: Bound) -> Bool {
         lowerBound <= address && address < upperBound
     }
 
     /// Whether all of `other` lies inside (an empty `other` inside the bounds counts).
+    @inlinable
     public func contains(_ other: Self) -> Bool {
         lowerBound <= other.lowerBound && other.upperBound <= upperBound
     }
 
     /// Whether the two ranges share at least one byte.
+    @inlinable
     public func overlaps(_ other: Self) -> Bool {
         !isEmpty && !other.isEmpty && lowerBound < other.upperBound && other.lowerBound < upperBound
     }
 
     /// The bytes both ranges cover, or `nil` when they share none.
+    @inlinable
     public func intersection(_ other: Self) -> Self? {
         guard overlaps(other) else { return nil }
         return Self(unchecked: max(lowerBound, other.lowerBound), min(upperBound, other.upperBound))
     }
 
     /// This range minus `other`: zero, one or two non-empty pieces in address order.
+    @inlinable
     public func subtracting(_ other: Self) -> [Self] {
         guard overlaps(other) else { return isEmpty ? [] : [self] }
         var pieces: [Self] = []

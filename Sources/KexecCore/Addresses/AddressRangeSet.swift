@@ -2,20 +2,28 @@
 ///
 /// The shape memory maps are computed in: "System RAM minus the crash region minus
 /// what is already placed". ``checkInvariants()`` states what every value obeys.
-public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringConvertible {
+@frozen public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringConvertible {
     /// The ranges, sorted, pairwise disjoint, never adjacent and never empty.
-    public private(set) var ranges: [AddressRange<Bound>]
+    @inlinable public var ranges: [AddressRange<Bound>] { storage }
+    @usableFromInline var storage: [AddressRange<Bound>]
 
     /// The empty set.
-    public init() { ranges = [] }
+    @inlinable
+    public init() { storage = [] }
 
     /// The union of `ranges`, which may overlap, touch or come in any order.
+    @inlinable
     public init<S: Sequence>(_ ranges: S) where S.Element == AddressRange<Bound> {
-        self.ranges = Self.normalize(Array(ranges))
+        storage = Self.normalize(Array(ranges))
     }
 
-    private static func normalize(_ input: [AddressRange<Bound>]) -> [AddressRange<Bound>] {
-        let sorted = input.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+    @inlinable
+    static func normalize(_ input: [AddressRange<Bound>]) -> [AddressRange<Bound>] {
+        var sorted = input.filter { !$0.isEmpty }
+        // Maps usually arrive sorted; check in O(n) before paying for a sort.
+        if zip(sorted, sorted.dropFirst()).contains(where: { $0.lowerBound > $1.lowerBound }) {
+            sorted.sort { $0.lowerBound < $1.lowerBound }
+        }
         var out: [AddressRange<Bound>] = []
         out.reserveCapacity(sorted.count)
         for range in sorted {
@@ -32,9 +40,11 @@ public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringC
     }
 
     /// Whether the set holds no address.
+    @inlinable
     public var isEmpty: Bool { ranges.isEmpty }
 
     /// The number of bytes in the set (saturating at 2^64 - 1).
+    @inlinable
     public var totalSize: UInt64 {
         ranges.reduce(0) { total, range in
             let (sum, overflow) = total.addingReportingOverflow(range.size)
@@ -43,18 +53,21 @@ public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringC
     }
 
     /// Whether `address` is in the set.
+    @inlinable
     public func contains(_ address: Bound) -> Bool {
         containingRange(of: address) != nil
     }
 
-    /// Whether every byte of `range` is in the set.
+    /// Whether every byte of `range` is in the set (binary search).
+    @inlinable
     public func contains(_ range: AddressRange<Bound>) -> Bool {
         if range.isEmpty { return true }
-        return ranges.contains { $0.contains(range) }
+        return containingRange(of: range.lowerBound)?.contains(range) ?? false
     }
 
-    /// The range of the set that holds `address`, found by binary search.
-    public func containingRange(of address: Bound) -> AddressRange<Bound>? {
+    /// The index of the first range that ends above `address`.
+    @inlinable
+    func firstIndex(endingAbove address: Bound) -> Int {
         var low = 0
         var high = ranges.count
         while low < high {
@@ -65,18 +78,29 @@ public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringC
                 high = mid
             }
         }
-        return low < ranges.count && ranges[low].contains(address) ? ranges[low] : nil
+        return low
     }
 
-    /// Whether any byte of `range` is in the set.
+    /// The range of the set that holds `address`, found by binary search.
+    @inlinable
+    public func containingRange(of address: Bound) -> AddressRange<Bound>? {
+        let index = firstIndex(endingAbove: address)
+        return index < ranges.count && ranges[index].contains(address) ? ranges[index] : nil
+    }
+
+    /// Whether any byte of `range` is in the set (binary search).
+    @inlinable
     public func overlaps(_ range: AddressRange<Bound>) -> Bool {
-        ranges.contains { $0.overlaps(range) }
+        let index = firstIndex(endingAbove: range.lowerBound)
+        return index < ranges.count && ranges[index].overlaps(range)
     }
 
     /// The addresses in either set.
+    @inlinable
     public func union(_ other: Self) -> Self { Self(ranges + other.ranges) }
 
     /// The addresses in both sets.
+    @inlinable
     public func intersection(_ other: Self) -> Self {
         var out: [AddressRange<Bound>] = []
         var i = 0
@@ -89,6 +113,7 @@ public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringC
     }
 
     /// The addresses in this set and not in `other`.
+    @inlinable
     public func subtracting(_ other: Self) -> Self {
         var out: [AddressRange<Bound>] = []
         var j = 0
@@ -105,8 +130,28 @@ public struct AddressRangeSet<Bound: Address>: Hashable, Sendable, CustomStringC
         return Self(out)
     }
 
-    /// The addresses in this set outside `range`.
-    public func subtracting(_ range: AddressRange<Bound>) -> Self { subtracting(Self([range])) }
+    /// The addresses in this set outside `range`: a binary search and one splice,
+    /// O(log n) plus the array move.
+    @inlinable
+    public func subtracting(_ range: AddressRange<Bound>) -> Self {
+        var copy = self
+        copy.remove(range)
+        return copy
+    }
+
+    /// Removes `range` from the set in place.
+    @inlinable
+    public mutating func remove(_ range: AddressRange<Bound>) {
+        guard !range.isEmpty else { return }
+        let first = firstIndex(endingAbove: range.lowerBound)
+        var last = first
+        var replacement: [AddressRange<Bound>] = []
+        while last < ranges.count && ranges[last].lowerBound < range.upperBound {
+            replacement.append(contentsOf: ranges[last].subtracting(range))
+            last += 1
+        }
+        if last > first { storage.replaceSubrange(first..<last, with: replacement) }
+    }
 
     /// Checks the invariants every value keeps: sorted, disjoint, not adjacent, none empty.
     /// Returns a description of the first violation, or `nil`.

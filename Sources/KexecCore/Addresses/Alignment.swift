@@ -1,10 +1,10 @@
 /// A power-of-two alignment in bytes, checked when made.
-public struct Alignment: Hashable, Sendable, Comparable, CustomStringConvertible {
+@frozen public struct Alignment: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The alignment in bytes; always a power of two, at least 1.
     public let bytes: UInt64
 
     /// `bytes - 1`: the low bits an aligned value has clear.
-    public var mask: UInt64 { bytes &- 1 }
+    @inlinable public var mask: UInt64 { bytes &- 1 }
 
     /// - Throws: ``AddressError/invalidAlignment(_:)`` unless `bytes` is a power of two.
     public init(bytes: UInt64) throws(AddressError) {
@@ -13,7 +13,7 @@ public struct Alignment: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// For callers in this module that have checked `bytes` is a power of two.
-    init(unchecked bytes: UInt64) { self.bytes = bytes }
+    @usableFromInline init(unchecked bytes: UInt64) { self.bytes = bytes }
 
     /// No alignment constraint.
     public static let byte = Alignment(unchecked: 1)
