@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(name: "ElfNotes", dependencies: ["KexecCore", "CLibElf"], swiftSettings: strict),
         .target(name: "ArchI386", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
-        .target(name: "ArchX86_64", dependencies: ["ArchI386"], swiftSettings: strict),
+        .target(name: "ArchX86_64", dependencies: ["ArchI386", "KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
         .target(name: "ArchPPC", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
         .target(name: "CrashDump", dependencies: ["ElfNotes"], swiftSettings: strict),
 
@@ -63,6 +63,8 @@ let package = Package(
             name: "kexec-loader",
             dependencies: [
                 "KexecCore",
+                "ArchX86_64",
+                "ArchI386",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -80,6 +82,13 @@ let package = Package(
         ),
 
         // Tests.
+        .target(name: "KexecTestSupport", path: "Tests/KexecTestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "ArchTests",
+            dependencies: ["ArchI386", "ArchX86_64", "KexecCore", "SegmentPlanner", "ElfNotes", "KexecTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KexecCoreTests",
             dependencies: ["KexecCore", .product(name: "SystemPackage", package: "swift-system")],
@@ -95,7 +104,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ExamplesTests",
-            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump", "KexecTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
     ],

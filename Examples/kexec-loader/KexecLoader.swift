@@ -1,3 +1,5 @@
+import ArchI386
+import ArchX86_64
 import ArgumentParser
 import KexecCore
 import SystemPackage
@@ -14,12 +16,14 @@ struct KexecLoader: ParsableCommand {
         commandName: "kexec-loader",
         abstract: "Load a Linux kernel to boot directly (kexec) or on panic (kdump).",
         discussion: """
-            Flags follow kexec-tools: `kexec-loader -s -l KERNEL --initrd=FILE --append="ARGS"` \
-            then `kexec-loader -e`. -S exits 1 when the image (crash by default, normal with -l) \
-            is loaded and 0 when not, as `kexec -S` does.
+            Flags follow kexec-tools: `kexec-loader -l KERNEL --initrd=FILE --append="ARGS"` \
+            then `kexec-loader -e`. -l plans the load itself (segments, boot parameters, the \
+            suite's purgatory, which checks every segment's SHA-256) and calls kexec_load; -s \
+            lets the kernel load the image with kexec_file_load instead. -S exits 1 when the \
+            image (crash by default, normal with -l) is loaded and 0 when not, as `kexec -S` does.
 
-            This version loads through kexec_file_load (-s); the kexec_load path with the suite's \
-            own purgatory (-c) is not implemented yet.
+            Crash kernels (-p) load only with -s in this version: the ELF core header the \
+            kexec_load path needs is not built yet.
             """,
         version: "0.1.0")
 
@@ -41,14 +45,14 @@ struct KexecLoader: ParsableCommand {
     // System call selection.
     @Flag(name: [.customShort("s"), .customLong("kexec-file-syscall")], help: "Use kexec_file_load.")
     var fileSyscall = false
-    @Flag(name: [.customShort("c"), .customLong("kexec-syscall")], help: "Use kexec_load (not implemented yet).")
+    @Flag(name: [.customShort("c"), .customLong("kexec-syscall")], help: "Use kexec_load with the suite's purgatory (default).")
     var loadSyscall = false
     @Flag(name: [.customShort("a"), .customLong("kexec-syscall-auto")],
-          help: "Try kexec_file_load, then kexec_load where the kernel refused the image (default).")
+          help: "Try kexec_file_load, then kexec_load where the kernel refused the image.")
     var autoSyscall = false
 
     // Image options.
-    @Option(name: [.customShort("t"), .customLong("type")], help: "Image type (this version: bzImage64 through kexec_file_load).")
+    @Option(name: [.customShort("t"), .customLong("type")], help: "Image type: bzImage64 or bzImage (default: probe the file).")
     var type: String?
     @Option(name: [.customLong("initrd"), .customLong("ramdisk")], help: "Initial ramdisk for the new kernel.")
     var initrd: String?
@@ -65,8 +69,28 @@ struct KexecLoader: ParsableCommand {
     @Flag(name: [.customShort("y"), .customLong("no-sync")], help: "Do not sync file systems before -e.")
     var noSync = false
 
-    @Flag(name: .customLong("dry-run"), help: "Do everything but the system call, then print the call that would be made.")
+    @Flag(name: .customLong("dry-run"), help: "Do everything but the system call, then print the plan (or the call, with -s).")
     var dryRun = false
+
+    // Planning (the kexec_load path).
+    @Option(name: .customLong("arch"), help: "Architecture of the running kernel to plan for: x86_64, i386 (default: this machine's).")
+    var arch: ArchitectureArgument?
+    @Option(name: .customLong("iomem"), help: "Plan with this /proc/iomem text instead of the running machine's.")
+    var iomem: String?
+    @Option(name: .customLong("memmap"), help: "Pass this /sys/firmware/memmap-style directory to the new kernel as its e820 map.")
+    var memmap: String?
+    @Option(name: .customLong("mem-min"), help: "Lowest physical address to load into (hex).")
+    var memMin: HexAddress?
+    @Option(name: .customLong("mem-max"), help: "Highest physical address to load into (hex).")
+    var memMax: HexAddress?
+    @Flag(name: .customLong("plan-json"), help: "Print the plan as JSON, alone on stdout (then load, unless --dry-run).")
+    var planJSON = false
+    @Option(name: .customLong("write-plan"), help: "Write the plan to FILE for kexec-apply instead of loading it.")
+    var writePlan: String?
+    @Flag(name: .customLong("console-serial"), help: "Let purgatory report on the serial console (COM1).")
+    var consoleSerial = false
+    @Option(name: .customLong("test-corrupt-segment"), help: .hidden)
+    var testCorruptSegment: Int?
 
     @Argument(help: "The kernel image to load.")
     var kernel: String?
@@ -87,9 +111,11 @@ struct KexecLoader: ParsableCommand {
         if loading && kernel == nil { throw ValidationError("no kernel image given") }
         if !loading && kernel != nil { throw ValidationError("a kernel image is only taken with -l, -p or -f") }
         if append != nil && commandLine != nil { throw ValidationError("give --append or --command-line, not both") }
-        if let type, !["bzImage64", "bzImage", "Image"].contains(type) {
-            throw ValidationError("unknown --type \(type); this version loads bzImage64 through kexec_file_load")
+        let planning = iomem != nil || memmap != nil || planJSON || writePlan != nil || arch != nil || testCorruptSegment != nil
+        if planning && fileSyscall {
+            throw ValidationError("--iomem, --memmap, --arch, --plan-json and --write-plan plan a kexec_load; they do not apply to -s")
         }
+        if planning && !loading { throw ValidationError("planning options need -l or -p") }
     }
 
     func run() throws {
@@ -113,7 +139,7 @@ struct KexecLoader: ParsableCommand {
             printError("\(error)")
             throw ExitCode.failure
         }
-        if dryRun, let recorder = kexec.systemCalls as? RecordingKexecSystemCalls {
+        if dryRun, fileSyscall || unload || exec, let recorder = kexec.systemCalls as? RecordingKexecSystemCalls {
             for call in recorder.calls { print("dry run: would call \(call)") }
         }
     }
@@ -142,19 +168,28 @@ struct KexecLoader: ParsableCommand {
         try kexec.execute(sync: !noSync)
     }
 
-    private func runLoad(_ kexec: KexecKernel, _ environment: LoaderEnvironment) throws {
-        if loadSyscall {
-            printError("the kexec_load path (-c) with the suite's own purgatory is not implemented yet; use -s (kexec_file_load)")
-            throw ExitCode.failure
-        }
+    private func commandLineText(_ environment: LoaderEnvironment) throws -> String {
         var words: [String] = []
         if reuseCmdline {
             let running = KernelCommandLine(try FileReader.readText(environment.procCmdline, limit: 1 << 16))
             words += running.reused(for: kind).words
         }
         if let extra = append ?? commandLine { words += KernelCommandLine(extra).words }
-        let line = KernelCommandLine(words: words).description
+        return KernelCommandLine(words: words).description
+    }
 
+    private func runLoad(_ kexec: KexecKernel, _ environment: LoaderEnvironment) throws {
+        let line = try commandLineText(environment)
+        if fileSyscall || autoSyscall {
+            let fallback = try loadFile(kexec, commandLine: line)
+            guard fallback else { return }
+            printError("falling back to kexec_load")
+        }
+        try loadPlanned(kexec, environment, commandLine: line)
+    }
+
+    /// kexec_file_load; returns true when -a should fall back to kexec_load.
+    private func loadFile(_ kexec: KexecKernel, commandLine line: String) throws -> Bool {
         guard let kernel else { throw ValidationError("no kernel image given") }
         let kernelFD = try open(kernel, what: "kernel")
         let initrdFD: FileDescriptor?
@@ -171,9 +206,57 @@ struct KexecLoader: ParsableCommand {
         try? initrdFD?.close()
         if case .failure(let error) = result {
             printError("\(error)")
-            if error.allowsFallbackToKexecLoad && !fileSyscall {
-                printError("falling back to kexec_load is not possible yet: that path is not implemented")
-            }
+            if error.allowsFallbackToKexecLoad && autoSyscall { return true }
+            throw ExitCode.failure
+        }
+        return false
+    }
+
+    /// Plans the load (segments, boot parameters, purgatory), proves it, and loads
+    /// it with kexec_load, or prints or writes it.
+    private func loadPlanned(_ kexec: KexecKernel, _ environment: LoaderEnvironment, commandLine line: String) throws {
+        guard let kernel else { throw ValidationError("no kernel image given") }
+        guard let architecture = arch?.value ?? KexecArchitecture.host else {
+            throw ValidationError("cannot tell this machine's architecture; give --arch")
+        }
+        let kernelBytes = try read(kernel, what: "kernel")
+        let initrdBytes = try initrd.map { try read($0, what: "initrd") }
+        let iomemMap = MemoryMap(iomem: try IOMem.read(from: FilePath(iomem ?? "/proc/iomem")))
+        var firmware: [MemoryRegion]?
+        if let memmap {
+            firmware = try FirmwareMemoryMap.read(directory: FilePath(memmap)).resolved()
+        } else if iomem == nil, let live = try? FirmwareMemoryMap.read() {
+            firmware = live.resolved()
+        }
+        let input = ImageLoadInput(
+            kernel: kernelBytes, initrd: initrdBytes, commandLine: line, kind: kind, architecture: architecture,
+            memoryMap: iomemMap, firmwareMap: firmware, memoryMinimum: memMin?.address, memoryMaximum: memMax?.address,
+            purgatorySerialConsole: consoleSerial, corruptSegmentForTesting: testCorruptSegment)
+        let registry = ImageLoaderRegistry(ArchX86_64.imageLoaders + ArchI386.imageLoaders)
+        let loader = try registry.loader(for: kernelBytes, architecture: architecture, type: type)
+        let plan = try loader.plan(input)
+        if planJSON { print(plan.json(), terminator: "") }
+        if let writePlan {
+            let bytes = PlanFile.encode(plan.loadRequest, architecture: architecture)
+            let fd = try FileDescriptor.open(FilePath(writePlan), .writeOnly, options: [.create, .truncate],
+                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            defer { try? fd.close() }
+            _ = try fd.writeAll(bytes)
+            if !planJSON { print("wrote \(writePlan): \(loader.name) plan, \(plan.loadRequest.segments.count) segments, \(bytes.count) bytes") }
+            return
+        }
+        if dryRun {
+            if !planJSON { print(plan.listing(), terminator: "") }
+            return
+        }
+        try kexec.load(plan.loadRequest)
+    }
+
+    private func read(_ path: String, what: String) throws -> [UInt8] {
+        do {
+            return try FileReader.readAll(FilePath(path))
+        } catch {
+            printError("cannot read \(what) \(path): \(error)")
             throw ExitCode.failure
         }
     }
@@ -197,4 +280,25 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         _ = try? FileDescriptor.standardError.writeAll(string.utf8)
     }
+}
+
+/// A hex address option (`0x1000000` or `1000000`).
+struct HexAddress: ExpressibleByArgument {
+    let address: PhysicalAddress
+    init?(argument: String) {
+        var digits = Substring(argument)
+        if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
+        guard let value = UInt64(digits, radix: 16) else { return nil }
+        address = PhysicalAddress(value)
+    }
+}
+
+/// An `--arch` value.
+struct ArchitectureArgument: ExpressibleByArgument {
+    let value: KexecArchitecture
+    init?(argument: String) {
+        guard let value = KexecArchitecture(rawValue: argument) else { return nil }
+        self.value = value
+    }
+    static var allValueStrings: [String] { KexecArchitecture.allCases.map(\.rawValue) }
 }

@@ -26,7 +26,7 @@ public struct SegmentPlanner: Sendable {
     /// `--mem-min` / `--mem-max`: the window every placement must lie in.
     public let window: PhysicalRange
     /// The segments placed so far, in order.
-    public private(set) var segments: [PlannedSegment] = []
+    public internal(set) var segments: [PlannedSegment] = []
     /// What is still free.
     public private(set) var free: PhysicalRangeSet
 

@@ -1,4 +1,6 @@
 import Foundation
+import KexecCore
+import KexecTestSupport
 import Testing
 
 /// End-to-end tests of the kexec-loader executable. Every run goes through the
@@ -152,14 +154,68 @@ struct KexecLoaderCommandTests {
         #expect(run.stderr.contains(advice), "\(run.stderr)")
     }
 
-    @Test func autoModeSaysTheFallbackIsNotThereYet() throws {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("KexecCoreTests/Fixtures")
+    static var iomem2G: String { fixtures.appendingPathComponent("iomem/qemu-x86_64-2G.txt").path }
+    static var memmap2G: String { fixtures.appendingPathComponent("memmap/qemu-x86_64-2G").path }
+
+    static func bzImage() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kexec-loader-bzImage-\(UUID().uuidString)")
+        try Data(SyntheticBzImage.make()).write(to: path)
+        return path.path
+    }
+
+    @Test func autoModeFallsBackToThePlannedLoad() throws {
+        let (_, initrd) = try Loader.images()
+        let kernel = try Self.bzImage()
+        let run = try Loader.run(["-a", "-l", kernel, "--initrd", initrd, "--iomem", Self.iomem2G], errno: 8)
+        #expect(run.status == 1)  // the injected errno answers the kexec_load too
+        #expect(run.stderr.contains("falling back to kexec_load"))
+        #expect(run.trace.count == 2)
+        #expect(run.trace.first?.hasPrefix("kexec_file_load") == true)
+        #expect(run.trace.last?.hasPrefix("kexec_load entry=") == true)
+    }
+
+    @Test func plannedLoadPassesFourSegmentsToKexecLoad() throws {
+        let (_, initrd) = try Loader.images()
+        let kernel = try Self.bzImage()
+        let run = try Loader.run(["-l", kernel, "--initrd=\(initrd)", "--append=console=ttyS0", "--iomem", Self.iomem2G,
+                                  "--memmap", Self.memmap2G])
+        #expect(run.status == 0, "\(run.stderr)")
+        let line = try #require(run.trace.first)
+        #expect(line.hasPrefix("kexec_load entry=0x7ffda000 "), "\(line)")
+        #expect(line.contains(" nr=4 flags=0x3e0000 "))
+        #expect(line.contains("mem=0x7fa00000 memsz=0x400000 bufsz=0x10000"), "kernel: 2 MiB aligned, init_size 4 MiB: \(line)")
+    }
+
+    @Test func planOutputs() throws {
+        let kernel = try Self.bzImage()
+        let base = ["-l", kernel, "--append=quiet", "--iomem", Self.iomem2G]
+        let dry = try Loader.run(base + ["--dry-run"])
+        #expect(dry.status == 0 && dry.trace.isEmpty)
+        #expect(dry.stdout.hasPrefix("kexec plan: x86_64 normal image, entry 0x"))
+        #expect(dry.stdout.contains("boot-params"))
+        let json = try Loader.run(base + ["--plan-json", "--dry-run"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["segments"] as? [Any])?.count == 3)
+        let planPath = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString)").path
+        let written = try Loader.run(base + ["--arch", "i386", "--write-plan", planPath])
+        #expect(written.status == 0 && written.trace.isEmpty, "\(written.stderr)")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: planPath)))
+        let plan = try PlanFile.decode(bytes)
+        #expect(plan.machine == 3 && plan.flags == 0x3_0000 && plan.segments.count == 3)
+        #expect(plan.segments.allSatisfy { $0.destination.upperBound.rawValue < 0xffff_ffff })
+    }
+
+    @Test func unknownTypeAndUnrecognisedFilesAreClearErrors() throws {
         let (kernel, _) = try Loader.images()
-        let run = try Loader.run(["-l", kernel], errno: 8)
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("falling back to kexec_load is not possible yet"))
-        let forced = try Loader.run(["-c", "-l", kernel])
-        #expect(forced.status == 1 && forced.trace.isEmpty)
-        #expect(forced.stderr.contains("not implemented yet"))
+        let typed = try Loader.run(["-t", "multiboot", "-l", kernel, "--iomem", Self.iomem2G])
+        #expect(typed.status == 1 && typed.stderr.contains("no image type multiboot for x86_64"))
+        let unknown = try Loader.run(["-l", kernel, "--iomem", Self.iomem2G])
+        #expect(unknown.status == 1 && unknown.stderr.contains("cannot determine the file type"))
+        let crash = try Loader.run(["-p", try Self.bzImage(), "--iomem",
+                                    Self.fixtures.appendingPathComponent("iomem/qemu-x86_64-2G-crashkernel-256M.txt").path])
+        #expect(crash.status == 1 && crash.stderr.contains("ELF core header"))
     }
 
     @Test func dryRunMakesNoCall() throws {
@@ -173,7 +229,7 @@ struct KexecLoaderCommandTests {
 
     @Test(arguments: [
         [String](), ["-l"], ["-l", "-e", "x"], ["-s", "-c", "-l", "x"], ["-l", "x", "--append", "a", "--command-line", "b"],
-        ["-u", "x"], ["-l", "-p", "x"], ["-t", "multiboot", "-l", "x"],
+        ["-u", "x"], ["-l", "-p", "x"], ["-s", "-l", "x", "--iomem", "y"], ["-e", "--plan-json"],
     ])
     func invalidCombinationsAreUsageErrors(arguments: [String]) throws {
         let run = try Loader.run(arguments)

@@ -95,29 +95,9 @@ public struct FirmwareMemoryMap: Hashable, Sendable {
         return try FirmwareMemoryMap(parsing: raw)
     }
 
-    /// The map with overlaps settled the way the kernel's e820 sanitizer does: where
-    /// entries overlap the less usable type wins (reserved over ACPI over RAM), and
-    /// adjacent pieces of one type merge. The result is sorted and disjoint.
+    /// The map with overlaps settled (see ``MemoryRegion/resolve(_:)``).
     public func resolved() -> [MemoryRegion] {
-        var boundaries: [UInt64] = []
-        boundaries.reserveCapacity(entries.count * 2)
-        for entry in entries {
-            boundaries.append(entry.range.lowerBound.rawValue)
-            boundaries.append(entry.range.upperBound.rawValue)
-        }
-        boundaries = Array(Set(boundaries)).sorted()
-        var out: [MemoryRegion] = []
-        for (low, high) in zip(boundaries, boundaries.dropFirst()) {
-            let piece = PhysicalRange(unchecked: PhysicalAddress(low), PhysicalAddress(high))
-            let covering = entries.filter { $0.range.contains(piece) }
-            guard let winner = covering.max(by: { $0.type.overlapPriority < $1.type.overlapPriority }) else { continue }
-            if let last = out.last, last.type == winner.type, last.range.upperBound == piece.lowerBound {
-                out[out.count - 1] = MemoryRegion(range: PhysicalRange(unchecked: last.range.lowerBound, piece.upperBound), type: last.type)
-            } else {
-                out.append(MemoryRegion(range: piece, type: winner.type))
-            }
-        }
-        return out
+        MemoryRegion.resolve(entries.map { MemoryRegion(range: $0.range, type: $0.type) })
     }
 
     /// The firmware map as a ``MemoryMap`` (overlaps resolved).

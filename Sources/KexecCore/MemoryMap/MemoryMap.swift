@@ -9,6 +9,39 @@ public struct MemoryRegion: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(range) \(type)" }
+
+    /// Settles overlapping regions the way the kernel's e820 sanitizer does: where
+    /// regions overlap the less usable type wins (reserved over ACPI over RAM), and
+    /// adjacent pieces of one type merge. The result is sorted and disjoint.
+    public static func resolve(_ regions: [MemoryRegion]) -> [MemoryRegion] {
+        var boundaries: [UInt64] = []
+        boundaries.reserveCapacity(regions.count * 2)
+        for region in regions {
+            boundaries.append(region.range.lowerBound.rawValue)
+            boundaries.append(region.range.upperBound.rawValue)
+        }
+        boundaries = Array(Set(boundaries)).sorted()
+        let byStart = regions.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        var out: [MemoryRegion] = []
+        var active: [MemoryRegion] = []
+        var next = 0
+        for (low, high) in zip(boundaries, boundaries.dropFirst()) {
+            let piece = PhysicalRange(unchecked: PhysicalAddress(low), PhysicalAddress(high))
+            while next < byStart.count && byStart[next].range.lowerBound.rawValue <= low {
+                active.append(byStart[next])
+                next += 1
+            }
+            active.removeAll { $0.range.upperBound.rawValue <= low }
+            guard let winner = active.filter({ $0.range.contains(piece) })
+                .max(by: { $0.type.overlapPriority < $1.type.overlapPriority }) else { continue }
+            if let last = out.last, last.type == winner.type, last.range.upperBound == piece.lowerBound {
+                out[out.count - 1] = MemoryRegion(range: PhysicalRange(unchecked: last.range.lowerBound, piece.upperBound), type: last.type)
+            } else {
+                out.append(MemoryRegion(range: piece, type: winner.type))
+            }
+        }
+        return out
+    }
 }
 
 /// A machine's physical memory as a loader sees it: typed regions, the crash

@@ -2,12 +2,13 @@
 # Boot a kernel + initramfs in qemu (TCG) with a hard timeout; the serial console goes to a log.
 #
 #   boot.sh --kernel K --initrd I --log LOG [--append ARGS] [--mem SIZE] [--timeout SECONDS]
-#           [--arch x86_64] [--qemu-arg ARG]...
+#           [--arch x86_64] [--qemu-arg ARG]... [--stop-on REGEX]
 #
 # Or source it and call vm_boot with the same options. The kernel command line always starts
 # with "console=ttyS0 panic=-1" (a panic ends qemu at once thanks to -no-reboot); --append adds
 # to it. Exit status: 0 when qemu exited by itself (guest poweroff, reboot or panic), 124 when
-# the timeout killed it, otherwise qemu's own status. Pass/fail is for the caller to decide
+# the timeout killed it, otherwise qemu's own status. With --stop-on, qemu is stopped (status 0)
+# as soon as a line of the log matches REGEX (grep -E), e.g. a guest that halts on purpose. Pass/fail is for the caller to decide
 # from the "KEXEC-SUITE: ..." marker lines in LOG.
 #
 # Environment: KS_QEMU (qemu binary), KS_QEMU_CPU (-cpu model), KS_QEMU_SMP (default 1).
@@ -17,7 +18,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 vm_boot() {
-    local kernel="" initrd="" log="" append="" mem=1G timeout=180 arch=x86_64 qemu console
+    local kernel="" initrd="" log="" append="" mem=1G timeout=180 arch=x86_64 qemu console stop_on=""
     local extra=()
     while [ $# -gt 0 ]; do
         case $1 in
@@ -29,6 +30,7 @@ vm_boot() {
             --timeout) timeout=$2; shift 2 ;;
             --arch) arch=$2; shift 2 ;;
             --qemu-arg) extra+=("$2"); shift 2 ;;
+            --stop-on) stop_on=$2; shift 2 ;;
             *) ks_log "vm_boot: unknown argument $1"; return 2 ;;
         esac
     done
@@ -61,6 +63,14 @@ vm_boot() {
     # shellcheck disable=SC2064 # expand pid now
     trap "kill -KILL $pid 2>/dev/null; exit 130" INT TERM HUP
     while kill -0 "$pid" 2>/dev/null; do
+        if [ -n "$stop_on" ] && tr -d '\r' <"$log" | grep -Eq "$stop_on"; then
+            ks_log "vm_boot: saw /$stop_on/, stopping qemu (pid $pid)"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            trap - INT TERM HUP
+            printf '\n[kexec-suite: qemu stopped after /%s/]\n' "$stop_on" >>"$log"
+            return 0
+        fi
         if [ "$SECONDS" -ge "$deadline" ]; then
             ks_log "vm_boot: timeout after ${timeout}s, killing qemu (pid $pid)"
             kill -TERM "$pid" 2>/dev/null || true

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# Guest side of file-load-x86_64 (busybox sh, run by /init as /scenario.sh).
-# Stage 1: status, kexec_file_load of /boot/vmlinuz + /boot/initrd.img, status, exec.
+# Guest side of the kexec scenarios (busybox sh, run by /init as /scenario.sh).
+# Stage 1: status, load of /boot/vmlinuz + /boot/initrd.img with $KS_LOAD_FLAGS, status, exec.
 # Stage 2 (kexec_suite_stage=2 on the new kernel's command line): report what it sees.
 # shellcheck source=Tests/VM/lib/guest/guest.sh
 . /lib/kexec-suite/guest.sh
@@ -21,11 +21,12 @@ case $KS_STAGE in
     ks_marker status-before-output "$out"
     [ "$rc" = 0 ] || ks_fail "'kexec-loader -S -l' exited $rc before loading (want 0: not loaded)"
 
-    "$L" -s -l /boot/vmlinuz --initrd=/boot/initrd.img \
+    # shellcheck disable=SC2086 # KS_LOAD_FLAGS is a list of flags
+    "$L" $KS_LOAD_FLAGS -l /boot/vmlinuz --initrd=/boot/initrd.img \
         --append="console=ttyS0 panic=-1 kexec_suite_stage=2 kexec_suite_marker=$token"
     rc=$?
     ks_marker load-rc "$rc"
-    [ "$rc" = 0 ] || ks_fail "'kexec-loader -s -l' exited $rc"
+    [ "$rc" = 0 ] || ks_fail "'kexec-loader $KS_LOAD_FLAGS -l' exited $rc"
     ks_marker sysfs-kexec-loaded "$(cat /sys/kernel/kexec_loaded)"
 
     out=$("$L" -S -l 2>&1)

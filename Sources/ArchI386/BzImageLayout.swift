@@ -1,0 +1,159 @@
+public import ElfNotes
+public import KexecCore
+public import SegmentPlanner
+
+/// How the next kernel is entered.
+public enum X86EntryMode: Hashable, Sendable {
+    /// The 64-bit entry at load address + 0x200, rsi = boot_params (x86_64 purgatory).
+    case bits64
+    /// The 32-bit protected-mode entry at the load address, esi = boot_params.
+    case bits32
+}
+
+/// Errors of the x86 loaders beyond the bzImage header's own.
+public enum X86LoadError: Error, Hashable, Sendable, CustomStringConvertible {
+    case crashLoadNeedsElfcorehdr
+    case tooManyRegions(Int)
+    case purgatory(RelocationError)
+    case purgatoryObject(ElfError)
+    case corruptSegmentOutOfRange(Int)
+
+    public var description: String {
+        switch self {
+        case .crashLoadNeedsElfcorehdr:
+            "loading a crash kernel with kexec_load needs an ELF core header, which this version does not build yet; use -s (kexec_file_load)"
+        case .tooManyRegions(let count): "purgatory verifies at most 16 regions, the plan has \(count)"
+        case .purgatory(let error): "purgatory: \(error)"
+        case .purgatoryObject(let error): "embedded purgatory object: \(error)"
+        case .corruptSegmentOutOfRange(let index): "test corruption: there is no segment \(index), or it has no bytes"
+        }
+    }
+}
+
+/// The layout every x86 bzImage load shares, after kexec-tools' bzImage64 and
+/// bzImage loaders: purgatory and the boot parameters (zero page + command line +
+/// E820_EXT) top-down above 0x3000, the protected-mode kernel with its init_size at
+/// kernel_alignment top-down above max(1 MiB, pref_address), the initrd top-down
+/// above 16 MiB and below initrd_addr_max. Purgatory always stays below 4 GiB (its
+/// 32-bit code and the 64-to-32 switch need it).
+public enum BzImageLayout {
+    /// Plans the load.
+    /// - Parameters:
+    ///   - input: files, command line, machine.
+    ///   - purgatoryObject: the embedded relocatable purgatory for `input.architecture`.
+    ///   - entry: 64-bit or 32-bit kernel entry.
+    /// - Throws: ``BzImageError``, ``X86LoadError``, ``PlanningError``, ``PlanValidationError``.
+    public static func plan(_ input: ImageLoadInput, purgatoryObject: [UInt8], entry: X86EntryMode) throws -> ValidatedPlan {
+        let image = input.kernel
+        let header = try SetupHeader(parsing: image)
+        if entry == .bits64 && !header.has64BitEntry { throw BzImageError.no64BitEntry }
+        if input.kind == .crash {
+            if !header.relocatable { throw BzImageError.notRelocatable }
+            throw X86LoadError.crashLoadNeedsElfcorehdr
+        }
+        let commandLine = Array(input.commandLine.utf8)
+        guard commandLine.count <= Int(header.commandLineSize) else {
+            throw BzImageError.commandLineTooLong(length: commandLine.count, limit: header.commandLineSize)
+        }
+        let purgatory: RelocatableObject
+        do {
+            purgatory = try RelocatableObject(try ElfObject(parsing: purgatoryObject))
+        } catch let error as ElfError {
+            throw X86LoadError.purgatoryObject(error)
+        } catch let error as RelocationError {
+            throw X86LoadError.purgatory(error)
+        }
+
+        var planner = try SegmentPlanner(memoryMap: input.memoryMap, kind: input.kind, architecture: input.architecture,
+                                         pageSize: input.pageSize, memoryMinimum: input.memoryMinimum,
+                                         memoryMaximum: input.memoryMaximum)
+        let below4G = PhysicalAddress(1 << 32)
+        // 0: purgatory (bytes filled in last).
+        let purgatoryBase = try planner.place(PlacementRequest(
+            role: .purgatory, bytes: [], memorySize: purgatory.memorySize, alignment: purgatory.alignment,
+            minimum: 0x3000, maximum: below4G))
+        // 1: boot parameters: zero page, command line, E820_EXT node.
+        let firmware = input.firmwareMap ?? input.memoryMap.regions
+        let e820 = E820Entry.table(from: firmware)
+        let extraEntries = max(0, e820.count - BootParams.zeroPageE820Capacity)
+        let commandLineOffset = BootParams.size
+        let setupDataOffset = (commandLineOffset + commandLine.count + 1 + 7) & ~7
+        let paramsSize = setupDataOffset + (extraEntries > 0 ? 16 + extraEntries * 20 : 0)
+        let paramsBase = try planner.place(PlacementRequest(
+            role: .bootParams, bytes: [], memorySize: UInt64(paramsSize), alignment: .kib4,
+            minimum: 0x3000, maximum: below4G))
+        // 2: the protected-mode kernel.
+        let kernelBytes = Array(image[header.protectedModeOffset...])
+        let kernelMemory = max(UInt64(header.initSize), UInt64(kernelBytes.count))
+        let kernelRequest: PlacementRequest
+        if header.relocatable {
+            let above4G = entry == .bits64 && header.canBeLoadedAbove4G
+            kernelRequest = PlacementRequest(
+                role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
+                alignment: (try? Alignment(bytes: UInt64(header.kernelAlignment))) ?? .mib2,
+                minimum: PhysicalAddress(max(0x10_0000, header.preferredAddress)),
+                maximum: above4G ? PhysicalAddress(UInt64.max) : below4G)
+        } else {
+            kernelRequest = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
+                                             strategy: .exact(PhysicalAddress(UInt64(header.code32Start))))
+        }
+        let kernelBase = try planner.place(kernelRequest)
+        // 3: the initrd.
+        var initrdBase: PhysicalAddress?
+        if let initrd = input.initrd {
+            let limit = entry == .bits64 && header.canBeLoadedAbove4G
+                ? PhysicalAddress(UInt64.max) : PhysicalAddress(UInt64(header.initrdAddressMax) + 1)
+            initrdBase = try planner.place(PlacementRequest(role: .initrd, bytes: initrd, minimum: 0x100_0000, maximum: limit))
+        }
+
+        // The zero page, now that every address is known.
+        var params = BootParams(image: image, header: header)
+        params.setCommandLine(address: paramsBase.rawValue + UInt64(commandLineOffset))
+        params.setCode32Start(UInt32(truncatingIfNeeded: kernelBase.rawValue))
+        if let initrdBase, let initrd = input.initrd { params.setInitrd(address: initrdBase.rawValue, size: UInt64(initrd.count)) }
+        let overflow = params.setE820(e820)
+        var paramsBytes = params.bytes + commandLine + [0]
+        paramsBytes += [UInt8](repeating: 0, count: setupDataOffset - paramsBytes.count)
+        if !overflow.isEmpty {
+            params.setSetupData(paramsBase.rawValue + UInt64(setupDataOffset))
+            paramsBytes.replaceSubrange(0..<BootParams.size, with: params.bytes)
+            paramsBytes += BootParams.e820ExtensionNode(overflow)
+        }
+        try planner.replaceBytes(ofSegment: 1, with: paramsBytes)
+
+        // Purgatory: digest of everything else, registers, relocation at its address.
+        let (regions, digest) = planner.draft(entry: 0).purgatoryDigest(excluding: [0])
+        guard regions.count <= 16 else { throw X86LoadError.tooManyRegions(regions.count) }
+        var parameters = PurgatoryParameters()
+        parameters.regions = regions
+        parameters.digest = digest
+        parameters.serialConsole = input.purgatorySerialConsole
+        switch entry {
+        case .bits64:
+            parameters.registers64[PurgatoryParameters.Register64.rip.rawValue] = kernelBase.rawValue + 0x200
+            parameters.registers64[PurgatoryParameters.Register64.rsi.rawValue] = paramsBase.rawValue
+        case .bits32:
+            parameters.enter32Bit = input.architecture == .x86_64
+            parameters.registers32[PurgatoryParameters.Register32.eip.rawValue] = UInt32(truncatingIfNeeded: kernelBase.rawValue)
+            parameters.registers32[PurgatoryParameters.Register32.esi.rawValue] = UInt32(truncatingIfNeeded: paramsBase.rawValue)
+        }
+        let entryPoint: PhysicalAddress
+        do {
+            let relocated = try purgatory.image(at: purgatoryBase, patches: parameters.patches(includes64: input.architecture == .x86_64))
+            try planner.replaceBytes(ofSegment: 0, with: relocated)
+            entryPoint = try purgatory.address(of: "purgatory_start", base: purgatoryBase)
+        } catch let error as RelocationError {
+            throw X86LoadError.purgatory(error)
+        }
+
+        if let index = input.corruptSegmentForTesting {
+            guard index < planner.segments.count, !planner.segments[index].segment.buffer.isEmpty else {
+                throw X86LoadError.corruptSegmentOutOfRange(index)
+            }
+            var bytes = planner.segments[index].segment.buffer
+            bytes[bytes.count / 2] ^= 0xff
+            try planner.replaceBytes(ofSegment: index, with: bytes)
+        }
+        return try planner.draft(entry: entryPoint).validated()
+    }
+}
