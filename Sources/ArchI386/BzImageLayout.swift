@@ -47,14 +47,50 @@ public enum BzImageLayout {
         let image = input.kernel
         let header = try SetupHeader(parsing: image)
         if entry == .bits64 && !header.has64BitEntry { throw BzImageError.no64BitEntry }
-        if input.kind == .crash {
-            if !header.relocatable { throw BzImageError.notRelocatable }
-            throw X86LoadError.crashLoadNeedsElfcorehdr
-        }
+        if input.kind == .crash && !header.relocatable { throw BzImageError.notRelocatable }
         let commandLine = Array(input.commandLine.utf8)
         guard commandLine.count <= Int(header.commandLineSize) else {
             throw BzImageError.commandLineTooLong(length: commandLine.count, limit: header.commandLineSize)
         }
+        let below4G = PhysicalAddress(1 << 32)
+        let above4G = entry == .bits64 && header.canBeLoadedAbove4G
+        return try X86ImageLayout.plan(
+            input, purgatoryObject: purgatoryObject, entry: entry, bootParams: BootParams(image: image, header: header),
+            initrdLimit: above4G ? PhysicalAddress(UInt64.max) : PhysicalAddress(UInt64(header.initrdAddressMax) + 1)
+        ) { planner in
+            // The protected-mode kernel with room for init_size.
+            let kernelBytes = Array(image[header.protectedModeOffset...])
+            let kernelMemory = max(UInt64(header.initSize), UInt64(kernelBytes.count))
+            let request: PlacementRequest
+            if header.relocatable {
+                request = PlacementRequest(
+                    role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
+                    alignment: (try? Alignment(bytes: UInt64(header.kernelAlignment))) ?? .mib2,
+                    minimum: PhysicalAddress(max(0x10_0000, header.preferredAddress)),
+                    maximum: above4G ? PhysicalAddress(UInt64.max) : below4G)
+            } else {
+                request = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
+                                           strategy: .exact(PhysicalAddress(UInt64(header.code32Start))))
+            }
+            let base = try planner.place(request)
+            return (entry64: base.rawValue + 0x200, entry32: base.rawValue)
+        }
+    }
+}
+
+/// What bzImage and ELF loads share: purgatory and the boot parameters top-down
+/// above 0x3000 and below 4 GiB, the kernel placed by the caller, the initrd
+/// top-down above 16 MiB, then the zero page, the digest and purgatory's symbols.
+public enum X86ImageLayout {
+    /// - Parameter placeKernel: places the kernel's segments and returns the 64-bit
+    ///   and 32-bit entry addresses.
+    public static func plan(
+        _ input: ImageLoadInput, purgatoryObject: [UInt8], entry: X86EntryMode, bootParams: BootParams,
+        initrdLimit: PhysicalAddress,
+        placeKernel: (inout SegmentPlanner) throws -> (entry64: UInt64, entry32: UInt64)
+    ) throws -> ValidatedPlan {
+        if input.kind == .crash { throw X86LoadError.crashLoadNeedsElfcorehdr }
+        let commandLine = Array(input.commandLine.utf8)
         let purgatory: RelocatableObject
         do {
             purgatory = try RelocatableObject(try ElfObject(parsing: purgatoryObject))
@@ -82,43 +118,24 @@ public enum BzImageLayout {
         let paramsBase = try planner.place(PlacementRequest(
             role: .bootParams, bytes: [], memorySize: UInt64(paramsSize), alignment: .kib4,
             minimum: 0x3000, maximum: below4G))
-        // 2: the protected-mode kernel.
-        let kernelBytes = Array(image[header.protectedModeOffset...])
-        let kernelMemory = max(UInt64(header.initSize), UInt64(kernelBytes.count))
-        let kernelRequest: PlacementRequest
-        if header.relocatable {
-            let above4G = entry == .bits64 && header.canBeLoadedAbove4G
-            kernelRequest = PlacementRequest(
-                role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
-                alignment: (try? Alignment(bytes: UInt64(header.kernelAlignment))) ?? .mib2,
-                minimum: PhysicalAddress(max(0x10_0000, header.preferredAddress)),
-                maximum: above4G ? PhysicalAddress(UInt64.max) : below4G)
-        } else {
-            kernelRequest = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
-                                             strategy: .exact(PhysicalAddress(UInt64(header.code32Start))))
-        }
-        let kernelBase = try planner.place(kernelRequest)
-        // 3: the initrd.
+        // 2...: the kernel.
+        let kernelEntry = try placeKernel(&planner)
+        // Then the initrd.
         var initrdBase: PhysicalAddress?
         if let initrd = input.initrd {
-            let limit = entry == .bits64 && header.canBeLoadedAbove4G
-                ? PhysicalAddress(UInt64.max) : PhysicalAddress(UInt64(header.initrdAddressMax) + 1)
-            initrdBase = try planner.place(PlacementRequest(role: .initrd, bytes: initrd, minimum: 0x100_0000, maximum: limit))
+            initrdBase = try planner.place(PlacementRequest(role: .initrd, bytes: initrd, minimum: 0x100_0000, maximum: initrdLimit))
         }
 
         // The zero page, now that every address is known.
-        var params = BootParams(image: image, header: header)
+        var params = bootParams
         params.setCommandLine(address: paramsBase.rawValue + UInt64(commandLineOffset))
-        params.setCode32Start(UInt32(truncatingIfNeeded: kernelBase.rawValue))
+        params.setCode32Start(UInt32(truncatingIfNeeded: kernelEntry.entry32))
         if let initrdBase, let initrd = input.initrd { params.setInitrd(address: initrdBase.rawValue, size: UInt64(initrd.count)) }
         let overflow = params.setE820(e820)
+        if !overflow.isEmpty { params.setSetupData(paramsBase.rawValue + UInt64(setupDataOffset)) }
         var paramsBytes = params.bytes + commandLine + [0]
         paramsBytes += [UInt8](repeating: 0, count: setupDataOffset - paramsBytes.count)
-        if !overflow.isEmpty {
-            params.setSetupData(paramsBase.rawValue + UInt64(setupDataOffset))
-            paramsBytes.replaceSubrange(0..<BootParams.size, with: params.bytes)
-            paramsBytes += BootParams.e820ExtensionNode(overflow)
-        }
+        if !overflow.isEmpty { paramsBytes += BootParams.e820ExtensionNode(overflow) }
         try planner.replaceBytes(ofSegment: 1, with: paramsBytes)
 
         // Purgatory: digest of everything else, registers, relocation at its address.
@@ -130,11 +147,11 @@ public enum BzImageLayout {
         parameters.serialConsole = input.purgatorySerialConsole
         switch entry {
         case .bits64:
-            parameters.registers64[PurgatoryParameters.Register64.rip.rawValue] = kernelBase.rawValue + 0x200
+            parameters.registers64[PurgatoryParameters.Register64.rip.rawValue] = kernelEntry.entry64
             parameters.registers64[PurgatoryParameters.Register64.rsi.rawValue] = paramsBase.rawValue
         case .bits32:
             parameters.enter32Bit = input.architecture == .x86_64
-            parameters.registers32[PurgatoryParameters.Register32.eip.rawValue] = UInt32(truncatingIfNeeded: kernelBase.rawValue)
+            parameters.registers32[PurgatoryParameters.Register32.eip.rawValue] = UInt32(truncatingIfNeeded: kernelEntry.entry32)
             parameters.registers32[PurgatoryParameters.Register32.esi.rawValue] = UInt32(truncatingIfNeeded: paramsBase.rawValue)
         }
         let entryPoint: PhysicalAddress

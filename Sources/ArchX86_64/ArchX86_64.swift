@@ -32,7 +32,33 @@ public struct BzImage32OnX86_64Loader: ImageLoader {
     }
 }
 
-/// The image loaders of this module, in kexec-tools' probe order (bzImage64 first).
+/// An x86_64 ELF kernel (vmlinux), entered in long mode at its physical e_entry
+/// (kexec-tools' "elf-x86_64").
+public struct ElfX86_64Loader: ImageLoader {
+    public init() {}
+    public var name: String { "elf-x86_64" }
+    public var architectures: Set<KexecArchitecture> { [.x86_64] }
+    public func probe(_ kernel: [UInt8]) -> Bool { ElfKernelProbe.matches(kernel, class32: false, machine: 62) }
+    public func plan(_ input: ImageLoadInput) throws -> any KexecPlan {
+        try ElfKernelLayout.plan(input, purgatoryObject: PurgatoryObjectX86_64.bytes, machine: 62, entry: .bits64)
+    }
+}
+
+/// An i386 ELF kernel booted from a running x86_64 kernel through the 64-to-32
+/// switch (kexec-tools' "elf-x86" on x86_64).
+public struct ElfI386OnX86_64Loader: ImageLoader {
+    public init() {}
+    public var name: String { "elf-x86" }
+    public var architectures: Set<KexecArchitecture> { [.x86_64] }
+    public func probe(_ kernel: [UInt8]) -> Bool { ElfKernelProbe.matches(kernel, class32: true, machine: 3) }
+    public func plan(_ input: ImageLoadInput) throws -> any KexecPlan {
+        try ElfKernelLayout.plan(input, purgatoryObject: PurgatoryObjectX86_64.bytes, machine: 3, entry: .bits32)
+    }
+}
+
+/// The image loaders of this module, in kexec-tools' probe order (ELF, then bzImage64, then bzImage).
 public enum ArchX86_64 {
-    public static let imageLoaders: [any ImageLoader] = [BzImage64Loader(), BzImage32OnX86_64Loader()]
+    public static let imageLoaders: [any ImageLoader] = [
+        ElfX86_64Loader(), ElfI386OnX86_64Loader(), BzImage64Loader(), BzImage32OnX86_64Loader(),
+    ]
 }

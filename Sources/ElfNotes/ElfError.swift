@@ -12,6 +12,8 @@ public enum ElfError: Error, Hashable, Sendable, CustomStringConvertible {
     case unsupportedByteOrder(UInt8)
     /// Section `index` claims bytes outside the file.
     case sectionOutOfBounds(index: Int, name: String, offset: UInt64, size: UInt64, fileSize: UInt64)
+    /// Program header `index` claims bytes outside the file.
+    case segmentOutOfBounds(index: Int, offset: UInt64, size: UInt64, fileSize: UInt64)
     /// A header field has a value the format does not allow.
     case invalidField(field: String, value: UInt64, reason: String)
     /// libelf refused an operation; `message` is its elf_errmsg text.
@@ -29,6 +31,8 @@ public enum ElfError: Error, Hashable, Sendable, CustomStringConvertible {
             "unsupported ELF data encoding \(value) in e_ident[EI_DATA] (expected 1 or 2)"
         case .sectionOutOfBounds(let index, let name, let offset, let size, let fileSize):
             "section \(index) (\(name.isEmpty ? "unnamed" : name)) claims bytes \(offset)..<\(offset &+ size) of a \(fileSize)-byte file"
+        case .segmentOutOfBounds(let index, let offset, let size, let fileSize):
+            "program header \(index) claims bytes \(offset)..<\(offset &+ size) of a \(fileSize)-byte file"
         case .invalidField(let field, let value, let reason):
             "ELF header field \(field) = 0x\(String(value, radix: 16)): \(reason)"
         case .libelf(let operation, let message):

@@ -40,6 +40,23 @@ public struct ElfSymbol: Hashable, Sendable {
     public var sectionIndex: UInt32
 }
 
+/// One program header.
+public struct ElfProgramHeader: Hashable, Sendable {
+    public var index: Int
+    /// `p_type` (PT_LOAD 1, PT_NOTE 4, ...).
+    public var type: UInt32
+    public var flags: UInt32
+    public var offset: UInt64
+    public var virtualAddress: UInt64
+    public var physicalAddress: UInt64
+    public var fileSize: UInt64
+    public var memorySize: UInt64
+    public var alignment: UInt64
+
+    /// PT_LOAD.
+    public var isLoadable: Bool { type == 1 }
+}
+
 /// An ELF file read through libelf: its header, sections and symbols, and its bytes.
 ///
 /// Reading checks the header and every section's extent against the file before
@@ -60,6 +77,8 @@ public struct ElfObject: Hashable, Sendable {
     public let sections: [ElfSection]
     /// The entries of every SHT_SYMTAB section, in order (the null symbol included).
     public let symbols: [ElfSymbol]
+    /// The program headers (executables, vmlinux, core files).
+    public let programHeaders: [ElfProgramHeader]
 
     /// Reads an ELF file from its bytes.
     /// - Throws: ``ElfError``.
@@ -73,6 +92,17 @@ public struct ElfObject: Hashable, Sendable {
                                           size: section.size, fileSize: UInt64(bytes.count))
             }
         }
+        for segment in contents.programHeaders {
+            let (end, overflow) = segment.offset.addingReportingOverflow(segment.fileSize)
+            if overflow || end > UInt64(bytes.count) {
+                throw .segmentOutOfBounds(index: segment.index, offset: segment.offset, size: segment.fileSize,
+                                          fileSize: UInt64(bytes.count))
+            }
+            if segment.isLoadable && segment.fileSize > segment.memorySize {
+                throw .invalidField(field: "program header \(segment.index) p_filesz", value: segment.fileSize,
+                                    reason: "larger than p_memsz 0x\(String(segment.memorySize, radix: 16))")
+            }
+        }
         self.bytes = bytes
         elfClass = header.elfClass
         byteOrder = header.byteOrder
@@ -81,6 +111,13 @@ public struct ElfObject: Hashable, Sendable {
         entry = contents.entry
         sections = contents.sections
         symbols = contents.symbols
+        programHeaders = contents.programHeaders
+    }
+
+    /// The bytes `segment` has in the file.
+    public func contents(of segment: ElfProgramHeader) -> ArraySlice<UInt8> {
+        // Bounds were checked against the file in init(parsing:).
+        bytes[Int(segment.offset)..<Int(segment.offset + segment.fileSize)]
     }
 
     /// Reads an ELF file from disk.
@@ -144,6 +181,22 @@ struct ElfHeaderCheck {
                 guard !overflow, end <= UInt64(bytes.count) else {
                     throw ElfError.truncated(field: "section header table (e_shoff, e_shnum)", offset: shoff,
                                              needed: table, available: UInt64(bytes.count))
+                }
+            }
+            let phoff: UInt64 = elfClass == .elf64
+                ? try reader.peek(UInt64.self, at: 0x20, field: "e_phoff")
+                : UInt64(try reader.peek(UInt32.self, at: 0x1c, field: "e_phoff"))
+            let phentsize = UInt64(try reader.peek(UInt16.self, at: elfClass == .elf64 ? 0x36 : 0x2a, field: "e_phentsize"))
+            let phnum = UInt64(try reader.peek(UInt16.self, at: elfClass == .elf64 ? 0x38 : 0x2c, field: "e_phnum"))
+            if phoff != 0 && phnum != 0 {
+                let expectedEntry: UInt64 = elfClass == .elf64 ? 56 : 32
+                guard phentsize == expectedEntry else {
+                    throw ElfError.invalidField(field: "e_phentsize", value: phentsize, reason: "expected \(expectedEntry)")
+                }
+                let (end, overflow) = phoff.addingReportingOverflow(phentsize * phnum)
+                guard !overflow, end <= UInt64(bytes.count) else {
+                    throw ElfError.truncated(field: "program header table (e_phoff, e_phnum)", offset: phoff,
+                                             needed: phentsize * phnum, available: UInt64(bytes.count))
                 }
             }
         } catch let error as ElfError {

@@ -8,6 +8,7 @@ enum LibElf {
         var entry: UInt64
         var sections: [ElfSection]
         var symbols: [ElfSymbol]
+        var programHeaders: [ElfProgramHeader]
     }
 
     /// elf_version must be called once before any other libelf call.
@@ -71,8 +72,18 @@ enum LibElf {
                     type: sym.st_info & 0xf, binding: sym.st_info >> 4, sectionIndex: UInt32(sym.st_shndx)))
             }
         }
+        var programHeaders: [ElfProgramHeader] = []
+        var headerCount = 0
+        guard elf_getphdrnum(elf, &headerCount) == 0 else { throw failure("elf_getphdrnum") }
+        for index in 0..<headerCount {
+            var phdr = GElf_Phdr()
+            guard gelf_getphdr(elf, Int32(clamping: index), &phdr) != nil else { throw failure("gelf_getphdr(\(index))") }
+            programHeaders.append(ElfProgramHeader(
+                index: index, type: phdr.p_type, flags: phdr.p_flags, offset: phdr.p_offset, virtualAddress: phdr.p_vaddr,
+                physicalAddress: phdr.p_paddr, fileSize: phdr.p_filesz, memorySize: phdr.p_memsz, alignment: phdr.p_align))
+        }
         return Contents(type: ehdr.e_type, machine: ehdr.e_machine, entry: ehdr.e_entry,
-                        sections: sections, symbols: symbols)
+                        sections: sections, symbols: symbols, programHeaders: programHeaders)
     }
 
     /// A string from a string table; "" when the table or offset is invalid

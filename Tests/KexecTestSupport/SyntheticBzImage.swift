@@ -45,3 +45,48 @@ public enum SyntheticBzImage {
         return image
     }
 }
+
+/// A small ELF64 or ELF32 executable with the given PT_LOADs, for ELF kernel tests.
+public enum SyntheticElfKernel {
+    public struct Load: Sendable {
+        public var physical: UInt64
+        public var virtual: UInt64
+        public var bytes: [UInt8]
+        public var memorySize: UInt64
+        public init(physical: UInt64, virtual: UInt64? = nil, bytes: [UInt8], memorySize: UInt64? = nil) {
+            self.physical = physical
+            self.virtual = virtual ?? physical
+            self.bytes = bytes
+            self.memorySize = memorySize ?? UInt64(bytes.count)
+        }
+    }
+
+    public static func make(class64: Bool = true, machine: UInt16 = 62, entry: UInt64, loads: [Load]) -> [UInt8] {
+        let ehsize = class64 ? 64 : 52
+        let phentsize = class64 ? 56 : 32
+        var out = [UInt8]()
+        func put(_ value: UInt64, _ width: Int) {
+            for index in 0..<width { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+        }
+        out += [0x7f, 0x45, 0x4c, 0x46, class64 ? 2 : 1, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
+        put(2, 2); put(UInt64(machine), 2); put(1, 4)
+        let word = class64 ? 8 : 4
+        let dataStart = ehsize + phentsize * loads.count
+        put(entry, word); put(UInt64(ehsize), word); put(0, word)
+        put(0, 4); put(UInt64(ehsize), 2); put(UInt64(phentsize), 2); put(UInt64(loads.count), 2)
+        put(class64 ? 64 : 40, 2); put(0, 2); put(0, 2)
+        var offset = UInt64(dataStart)
+        for load in loads {
+            if class64 {
+                put(1, 4); put(7, 4); put(offset, 8); put(load.virtual, 8); put(load.physical, 8)
+                put(UInt64(load.bytes.count), 8); put(load.memorySize, 8); put(0x1000, 8)
+            } else {
+                put(1, 4); put(offset, 4); put(load.virtual, 4); put(load.physical, 4)
+                put(UInt64(load.bytes.count), 4); put(load.memorySize, 4); put(7, 4); put(0x1000, 4)
+            }
+            offset += UInt64(load.bytes.count)
+        }
+        for load in loads { out += load.bytes }
+        return out
+    }
+}
