@@ -22,8 +22,9 @@ struct KexecLoader: ParsableCommand {
             lets the kernel load the image with kexec_file_load instead. -S exits 1 when the \
             image (crash by default, normal with -l) is loaded and 0 when not, as `kexec -S` does.
 
-            Crash kernels (-p) load only with -s in this version: the ELF core header the \
-            kexec_load path needs is not built yet.
+            With -p the kexec_load path builds the ELF core header (elfcorehdr) from the running \
+            kernel's crash notes and VMCOREINFO, places everything inside the crash region and \
+            adds elfcorehdr= to the capture kernel's command line.
             """,
         version: "0.1.0")
 
@@ -221,7 +222,12 @@ struct KexecLoader: ParsableCommand {
         }
         let kernelBytes = try read(kernel, what: "kernel")
         let initrdBytes = try initrd.map { try read($0, what: "initrd") }
-        let iomemMap = MemoryMap(iomem: try IOMem.read(from: FilePath(iomem ?? "/proc/iomem")))
+        let iomemTree = try IOMem.read(from: FilePath(iomem ?? "/proc/iomem"))
+        let iomemMap = MemoryMap(iomem: iomemTree)
+        // A capture kernel learns about the crashed one from the ELF core header,
+        // built from the running kernel's crash notes and VMCOREINFO.
+        let crashState = kind == .crash && iomem == nil
+            ? try CrashState.read(sysfs: environment.sysfs, iomem: iomemTree) : nil
         var firmware: [MemoryRegion]?
         if let memmap {
             firmware = try FirmwareMemoryMap.read(directory: FilePath(memmap)).resolved()
@@ -231,7 +237,7 @@ struct KexecLoader: ParsableCommand {
         let input = ImageLoadInput(
             kernel: kernelBytes, initrd: initrdBytes, commandLine: line, kind: kind, architecture: architecture,
             memoryMap: iomemMap, firmwareMap: firmware, memoryMinimum: memMin?.address, memoryMaximum: memMax?.address,
-            purgatorySerialConsole: consoleSerial, corruptSegmentForTesting: testCorruptSegment)
+            purgatorySerialConsole: consoleSerial, corruptSegmentForTesting: testCorruptSegment, crashState: crashState)
         let registry = ImageLoaderRegistry(ArchX86_64.imageLoaders + ArchI386.imageLoaders)
         let loader = try registry.loader(for: kernelBytes, architecture: architecture, type: type)
         let plan = try loader.plan(input)

@@ -13,6 +13,7 @@ public enum X86EntryMode: Hashable, Sendable {
 /// Errors of the x86 loaders beyond the bzImage header's own.
 public enum X86LoadError: Error, Hashable, Sendable, CustomStringConvertible {
     case crashLoadNeedsElfcorehdr
+    case crashRegionAbove4G(PhysicalRange)
     case tooManyRegions(Int)
     case purgatory(RelocationError)
     case purgatoryObject(ElfError)
@@ -21,7 +22,9 @@ public enum X86LoadError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .crashLoadNeedsElfcorehdr:
-            "loading a crash kernel with kexec_load needs an ELF core header, which this version does not build yet; use -s (kexec_file_load)"
+            "loading a crash kernel with kexec_load needs the running kernel's crash state (crash_notes, vmcoreinfo) to build the ELF core header"
+        case .crashRegionAbove4G(let region):
+            "the crash region \(region) lies above 4 GiB, where this purgatory cannot run; use -s (kexec_file_load) or a crashkernel= reservation below 4 GiB"
         case .tooManyRegions(let count): "purgatory verifies at most 16 regions, the plan has \(count)"
         case .purgatory(let error): "purgatory: \(error)"
         case .purgatoryObject(let error): "embedded purgatory object: \(error)"
@@ -89,8 +92,14 @@ public enum X86ImageLayout {
         initrdLimit: PhysicalAddress,
         placeKernel: (inout SegmentPlanner) throws -> (entry64: UInt64, entry32: UInt64)
     ) throws -> ValidatedPlan {
-        if input.kind == .crash { throw X86LoadError.crashLoadNeedsElfcorehdr }
-        let commandLine = Array(input.commandLine.utf8)
+        let crash = input.kind == .crash
+        if crash && input.crashState == nil { throw X86LoadError.crashLoadNeedsElfcorehdr }
+        if crash, let region = input.memoryMap.loadableCrashRegion, region.lowerBound.rawValue >= 1 << 32 {
+            throw X86LoadError.crashRegionAbove4G(region)
+        }
+        // A crash kernel's command line gains " elfcorehdr=NK"; leave room for the longest.
+        var commandLine = Array(input.commandLine.utf8)
+        let reserve = crash ? " elfcorehdr=18446744073709551615K".utf8.count : 0
         let purgatory: RelocatableObject
         do {
             purgatory = try RelocatableObject(try ElfObject(parsing: purgatoryObject))
@@ -108,12 +117,21 @@ public enum X86ImageLayout {
         let purgatoryBase = try planner.place(PlacementRequest(
             role: .purgatory, bytes: [], memorySize: purgatory.memorySize, alignment: purgatory.alignment,
             minimum: 0x3000, maximum: below4G))
-        // 1: boot parameters: zero page, command line, E820_EXT node.
+        // For kdump: the ELF core header, describing the crashed kernel's memory.
+        var elfcorehdr: PhysicalRange?
+        if crash, let state = input.crashState {
+            let dumped = input.memoryMap.systemRAM.subtracting(PhysicalRangeSet(input.memoryMap.crashRegions))
+            let header = ElfCoreHeaderBuilder.build(architecture: input.architecture, crash: state, memory: dumped)
+            let base = try planner.place(PlacementRequest(role: .elfcorehdr, bytes: header, alignment: .kib4))
+            elfcorehdr = planner.segments.last?.destination
+            commandLine += Array(" elfcorehdr=\(base.rawValue / ElfCoreHeaderBuilder.alignment)K".utf8)
+        }
+        // Boot parameters: zero page, command line, E820_EXT node.
         let firmware = input.firmwareMap ?? input.memoryMap.regions
-        let e820 = E820Entry.table(from: firmware)
+        let e820 = E820Entry.table(from: crash ? captureKernelMemory(input, elfcorehdr: elfcorehdr) : firmware)
         let extraEntries = max(0, e820.count - BootParams.zeroPageE820Capacity)
         let commandLineOffset = BootParams.size
-        let setupDataOffset = (commandLineOffset + commandLine.count + 1 + 7) & ~7
+        let setupDataOffset = (commandLineOffset + commandLine.count + reserve + 1 + 7) & ~7
         let paramsSize = setupDataOffset + (extraEntries > 0 ? 16 + extraEntries * 20 : 0)
         let paramsBase = try planner.place(PlacementRequest(
             role: .bootParams, bytes: [], memorySize: UInt64(paramsSize), alignment: .kib4,
@@ -136,7 +154,9 @@ public enum X86ImageLayout {
         var paramsBytes = params.bytes + commandLine + [0]
         paramsBytes += [UInt8](repeating: 0, count: setupDataOffset - paramsBytes.count)
         if !overflow.isEmpty { paramsBytes += BootParams.e820ExtensionNode(overflow) }
-        try planner.replaceBytes(ofSegment: 1, with: paramsBytes)
+        if let paramsIndex = planner.segments.firstIndex(where: { $0.role == .bootParams }) {
+            try planner.replaceBytes(ofSegment: paramsIndex, with: paramsBytes)
+        }
 
         // Purgatory: digest of everything else, registers, relocation at its address.
         let (regions, digest) = planner.draft(entry: 0).purgatoryDigest(excluding: [0])
@@ -172,5 +192,28 @@ public enum X86ImageLayout {
             try planner.replaceBytes(ofSegment: index, with: bytes)
         }
         return try planner.draft(entry: entryPoint).validated()
+    }
+
+    /// The memory map a capture kernel gets: the first kernel's RAM below 640 KiB
+    /// (the kernel reserves the whole first MiB at boot, so nothing of the crashed
+    /// kernel lives there and no backup copy is needed), every firmware region that
+    /// is not RAM (ACPI, NVS, reserved: the capture kernel needs the tables), and
+    /// the crash region as RAM except the ELF core header, which is reserved.
+    static func captureKernelMemory(_ input: ImageLoadInput, elfcorehdr: PhysicalRange?) -> [MemoryRegion] {
+        let firmware = input.firmwareMap ?? input.memoryMap.regions
+        var regions = firmware.filter { $0.type != .systemRAM && $0.type != .systemRAMKmem }
+        let low = PhysicalRangeSet([PhysicalRange(unchecked: 0, 0xa0000)])
+        for range in input.memoryMap.systemRAM.intersection(low).ranges {
+            regions.append(MemoryRegion(range: range, type: .systemRAM))
+        }
+        if let region = input.memoryMap.loadableCrashRegion {
+            var usable = PhysicalRangeSet([region])
+            if let elfcorehdr {
+                usable = usable.subtracting(elfcorehdr)
+                regions.append(MemoryRegion(range: elfcorehdr, type: .reserved))
+            }
+            for range in usable.ranges { regions.append(MemoryRegion(range: range, type: .systemRAM)) }
+        }
+        return regions
     }
 }

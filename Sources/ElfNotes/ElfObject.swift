@@ -92,7 +92,9 @@ public struct ElfObject: Hashable, Sendable {
                                           size: section.size, fileSize: UInt64(bytes.count))
             }
         }
-        for segment in contents.programHeaders {
+        // An ELF core *header* (elfcorehdr) points p_offset at physical memory, not at
+        // its own bytes; core files are read by ElfCore, which checks extents itself.
+        for segment in contents.programHeaders where contents.type != 4 {
             let (end, overflow) = segment.offset.addingReportingOverflow(segment.fileSize)
             if overflow || end > UInt64(bytes.count) {
                 throw .segmentOutOfBounds(index: segment.index, offset: segment.offset, size: segment.fileSize,

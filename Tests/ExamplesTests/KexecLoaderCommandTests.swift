@@ -215,7 +215,7 @@ struct KexecLoaderCommandTests {
         #expect(unknown.status == 1 && unknown.stderr.contains("cannot determine the file type"))
         let crash = try Loader.run(["-p", try Self.bzImage(), "--iomem",
                                     Self.fixtures.appendingPathComponent("iomem/qemu-x86_64-2G-crashkernel-256M.txt").path])
-        #expect(crash.status == 1 && crash.stderr.contains("ELF core header"))
+        #expect(crash.status == 1 && crash.stderr.contains("crash state"), "\(crash.stderr)")
     }
 
     @Test func dryRunMakesNoCall() throws {

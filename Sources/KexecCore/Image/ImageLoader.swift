@@ -27,11 +27,13 @@ public struct ImageLoadInput: Sendable {
     /// Test only: flip one byte of this segment after the digest is computed, so
     /// purgatory's check must catch it.
     public var corruptSegmentForTesting: Int?
+    /// For crash images: what the ELF core header describes.
+    public var crashState: CrashState?
 
     public init(kernel: [UInt8], initrd: [UInt8]? = nil, commandLine: String, kind: ImageKind,
                 architecture: KexecArchitecture, memoryMap: MemoryMap, firmwareMap: [MemoryRegion]? = nil,
                 pageSize: PageSize? = nil, memoryMinimum: PhysicalAddress? = nil, memoryMaximum: PhysicalAddress? = nil,
-                purgatorySerialConsole: Bool = false, corruptSegmentForTesting: Int? = nil) {
+                purgatorySerialConsole: Bool = false, corruptSegmentForTesting: Int? = nil, crashState: CrashState? = nil) {
         self.kernel = kernel
         self.initrd = initrd
         self.commandLine = commandLine
@@ -44,6 +46,7 @@ public struct ImageLoadInput: Sendable {
         self.memoryMaximum = memoryMaximum
         self.purgatorySerialConsole = purgatorySerialConsole
         self.corruptSegmentForTesting = corruptSegmentForTesting
+        self.crashState = crashState
     }
 }
 
