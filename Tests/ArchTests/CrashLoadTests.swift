@@ -84,6 +84,28 @@ struct CrashLoadTests {
         #expect(PhysicalRangeSet(ram) == expected)
     }
 
+    @Test func pageOffsetFromKcore() throws {
+        // ELF64 header + 3 PT_LOADs as /proc/kcore lists them: text (p_paddr of the
+        // symbol), vmalloc (p_paddr -1), then the first RAM range in the direct map.
+        var bytes = [UInt8](repeating: 0, count: 64 + 3 * 56)
+        func put(_ value: UInt64, _ offset: Int, _ width: Int) {
+            for index in 0..<width { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+        }
+        bytes.replaceSubrange(0..<6, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1])
+        put(64, 0x20, 8)
+        put(3, 0x38, 2)
+        let entries: [(UInt64, UInt64)] = [(0xffff_ffff_b1e0_0000, 0x600_0000), (0xffff_c900_0000_0000, UInt64.max),
+                                           (0xffff_8ab3_c000_1000, 0x1000)]
+        for (index, entry) in entries.enumerated() {
+            put(1, 64 + index * 56, 4)
+            put(entry.0, 64 + index * 56 + 16, 8)
+            put(entry.1, 64 + index * 56 + 24, 8)
+        }
+        #expect(CrashState.pageOffset(kcoreHeader: bytes) == 0xffff_8ab3_c000_0000)
+        #expect(CrashState.pageOffset(kcoreHeader: Array(bytes[0..<100])) == nil)
+        #expect(CrashState.pageOffset(kcoreHeader: []) == nil)
+    }
+
     @Test func crashStateTexts() throws {
         #expect(try CrashState.parseVmcoreinfo("3a404000 1024\n") == PhysicalRange(unchecked: 0x3a40_4000, 0x3a40_5024))
         #expect(try CrashState.parseCrashNotes(address: "7fc1c000\n", size: "1024\n", cpu: 0) == PhysicalRange(unchecked: 0x7fc1_c000, 0x7fc1_c400))

@@ -244,7 +244,7 @@ struct KexecLoaderCommandTests {
     }
 
     @Test func vmcoreDumpSaysItIsNotImplemented() throws {
-        let run = try Loader.run(["info"], product: "vmcore-dump")
+        let run = try Loader.run(["dmesg"], product: "vmcore-dump")
         #expect(run.status == 2)
         #expect(run.stderr.contains("not implemented yet"))
     }

@@ -58,6 +58,36 @@ public enum FileReader {
         }
     }
 
+    /// Reads at most the first `count` bytes of a file (for headers of huge or
+    /// unbounded files such as /proc/kcore).
+    public static func readPrefix(_ path: FilePath, count: Int) throws -> [UInt8] {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+        } catch let errno as Errno {
+            throw FileReadError(path: path, operation: "open", errno: errno)
+        }
+        defer { try? fd.close() }
+        var result = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got: Int
+            do {
+                // Safe: the buffer pointer is used only inside the closure, and
+                // read(into:) writes at most the slice's length.
+                got = try result.withUnsafeMutableBytes { raw in
+                    try fd.read(fromAbsoluteOffset: Int64(filled), into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]),
+                                retryOnInterrupt: true)
+                }
+            } catch let errno as Errno {
+                throw FileReadError(path: path, operation: "read", errno: errno)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(result[0..<filled])
+    }
+
     /// Reads a small text file (sysfs attribute, /proc/cmdline) as UTF-8.
     public static func readText(_ path: FilePath, limit: Int = 1 << 20) throws -> String {
         String(decoding: try readAll(path, limit: limit), as: UTF8.self)

@@ -68,8 +68,41 @@ public struct CrashState: Hashable, Sendable {
         return nil
     }
 
+    /// PAGE_OFFSET from the program headers of /proc/kcore (ELF64 little-endian, the
+    /// first bytes of the file): the first PT_LOAD of the direct map, whose
+    /// p_vaddr - p_paddr is the (possibly KASLR-randomised) page_offset_base.
+    public static func pageOffset(kcoreHeader bytes: [UInt8]) -> UInt64? {
+        var reader = ByteReader(bytes, byteOrder: .little)
+        guard bytes.count >= 64, bytes[0] == 0x7f, bytes[1] == 0x45, bytes[4] == 2, bytes[5] == 1,
+              let phoff = try? reader.peek(UInt64.self, at: 0x20, field: "e_phoff"),
+              let phnum = try? reader.peek(UInt16.self, at: 0x38, field: "e_phnum") else { return nil }
+        for index in 0..<Int(phnum) {
+            reader.offset = Int(clamping: phoff) &+ index * 56
+            guard let type = try? reader.read(UInt32.self, field: "p_type"),
+                  (try? reader.read(UInt32.self, field: "p_flags")) != nil,
+                  (try? reader.read(UInt64.self, field: "p_offset")) != nil,
+                  let vaddr = try? reader.read(UInt64.self, field: "p_vaddr"),
+                  let paddr = try? reader.read(UInt64.self, field: "p_paddr") else { return nil }
+            // RAM entries carry their physical address (others have p_paddr = -1); the
+            // direct map lies in the kernel half below the text mapping.
+            if type == 1, paddr < 1 << 52, vaddr >= 0xffff_8000_0000_0000, vaddr < 0xffff_ffff_8000_0000, vaddr >= paddr {
+                return vaddr - paddr
+            }
+        }
+        return nil
+    }
+
+    /// The running kernel's image as one physical range: "Kernel code" through
+    /// "Kernel bss", page-aligned outward (what the kernel-text PT_LOAD covers).
+    public static func kernelImageRange(_ iomem: IOMem) -> PhysicalRange? {
+        let parts = iomem.kernelImage.map(\.range)
+        guard let low = parts.map(\.lowerBound).min(), let high = parts.map(\.upperBound).max() else { return nil }
+        return try? PhysicalRange(unchecked: low, high).alignedOutward(to: .kib4)
+    }
+
     /// Reads the running kernel's crash state (as root): CPU notes of every present
-    /// CPU, VMCOREINFO, "Kernel code" from `iomem`, `_stext` from /proc/kallsyms.
+    /// CPU, VMCOREINFO, the kernel image from `iomem` and `_stext` from
+    /// /proc/kallsyms, PAGE_OFFSET from /proc/kcore (x86_64's default otherwise).
     /// - Throws: ``CrashStateError``, ``FileReadError``.
     public static func read(sysfs: FilePath = "/sys", proc: FilePath = "/proc", iomem: IOMem,
                             pageOffset: UInt64 = defaultPageOffsetX86_64) throws -> CrashState {
@@ -86,12 +119,15 @@ public struct CrashState: Hashable, Sendable {
         guard !notes.isEmpty else { throw CrashStateError.noCrashNotes }
         let vmcoreinfo = try parseVmcoreinfo(try FileReader.readText(sysfs.appending("kernel/vmcoreinfo"), limit: 256))
         var text: (physical: PhysicalRange, virtualStart: UInt64)?
-        if let code = iomem.kernelImage.first(where: { $0.name == "Kernel code" }),
+        if let image = kernelImageRange(iomem),
+           let code = iomem.kernelImage.first(where: { $0.name == "Kernel code" }),
            let kallsyms = try? FileReader.readText(proc.appending("kallsyms"), limit: 1 << 28),
            let stext = parseStext(kallsyms: kallsyms) {
-            text = (code.range, stext)
+            // _stext is "Kernel code"'s start; the image range starts at or below it.
+            text = (image, stext &- (code.range.lowerBound.rawValue - image.lowerBound.rawValue))
         }
-        return CrashState(cpuNotes: notes, vmcoreinfo: vmcoreinfo, kernelText: text, pageOffset: pageOffset)
+        let offset = (try? FileReader.readPrefix(proc.appending("kcore"), count: 1 << 16)).flatMap(Self.pageOffset(kcoreHeader:))
+        return CrashState(cpuNotes: notes, vmcoreinfo: vmcoreinfo, kernelText: text, pageOffset: offset ?? pageOffset)
     }
 }
 

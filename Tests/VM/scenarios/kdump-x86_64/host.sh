@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# kdump on amd64: `kexec-loader -p` (kexec_load, our purgatory and ELF core header) arms a
+# capture kernel in a crashkernel=256M guest, sysrq-c panics it, and the capture kernel's
+# /proc/vmcore must describe the first kernel: one PT_NOTE, a kernel-text PT_LOAD and
+# PT_LOADs equal to its System RAM minus the crash region (checked with readelf on the
+# host). If vmcore-dump is built, its `info --json` report is kept too.
+# shellcheck disable=SC2034 # read by run.sh (grep)
+KS_NEEDS_LOADER=1
+
+scenario_main() {
+    ks_kdump_scenario "$1" kexec-loader
+}
+
+# ks_kdump_scenario WORK ARM_WITH: ARM_WITH is kexec-loader or kexec-tools (the reference).
+ks_kdump_scenario() {
+    local work=$1 arm=$2 here log rc=0 token
+    here="$KS_VM_DIR/scenarios/kdump-x86_64"
+    log="$work/console.log"
+    ks_require_loader || return 1
+    ks_fetch_kernel amd64
+    token=$(ks_random_token 12)
+    local extra=()
+    local dump
+    dump="$(dirname "$KEXEC_LOADER")/vmcore-dump"
+    [ -x "$dump" ] && extra=(-b "$dump=/bin/vmcore-dump")
+    [ "$arm" = kexec-tools ] && extra+=(-b "$(command -v kexec)=/bin/kexec")
+    "$KS_LIB_DIR/make-initramfs.sh" -o "$work/inner.img" -s "$here/guest.sh" \
+        -b "$KEXEC_LOADER=/bin/kexec-loader" -e "KS_ARM_WITH=$arm" "${extra[@]+"${extra[@]}"}"
+    "$KS_LIB_DIR/make-initramfs.sh" --extend "$work/inner.img" -o "$work/outer.img" \
+        -f "$KERNEL_IMAGE=/boot/vmlinuz" -f "$work/inner.img=/boot/initrd.img"
+    vm_boot --kernel "$KERNEL_IMAGE" --initrd "$work/outer.img" --log "$log" --mem 1536M \
+        --timeout "${KS_TIMEOUT:-240}" --append "crashkernel=256M kexec_suite_token=$token" || rc=$?
+
+    local v
+    v=$(ks_marker_value "$log" result)
+    case $v in
+        "FAIL "*) ks_reason "guest: ${v#FAIL }"; return 1 ;;
+    esac
+    [ "$rc" = 124 ] && { ks_reason "qemu timed out (last marker: $(ks_last_marker "$log"))"; return 1; }
+    ks_expect_marker "$log" load-rc 0 || return 1
+    ks_expect_marker "$log" crash-status 1 || return 1
+    ks_expect_marker "$log" stage2-marker "$token" || return 1
+    ks_expect_marker "$log" result PASS || return 1
+
+    # The capture kernel's /proc/vmcore headers, rebuilt from the od dump, judged by readelf.
+    ks_block "$log" vmcore-head | python3 -c '
+import sys
+data = bytes(int(b, 16) for line in sys.stdin for b in line.split())
+sys.stdout.buffer.write(data)' >"$work/vmcore-head.bin"
+    ks_block "$log" iomem >"$work/iomem.txt"
+    readelf -l -W "$work/vmcore-head.bin" >"$work/vmcore-phdrs.txt" 2>&1 || true
+    ks_block "$log" vmcore-info >"$work/vmcore-info.json"
+    python3 - "$work/iomem.txt" "$work/vmcore-head.bin" >"$work/check.txt" 2>&1 <<'PY' || { ks_reason "$(tail -n 1 "$work/check.txt")"; return 1; }
+import struct, sys
+iomem = open(sys.argv[1]).read().splitlines()
+ram, crash = [], []
+for line in iomem:
+    rng, _, name = line.strip().partition(" : ")
+    a, b = (int(x, 16) for x in rng.split("-"))
+    if name == "System RAM": ram.append((a, b + 1))
+    if name == "Crash kernel": crash.append((a, b + 1))
+want = []
+for a, b in ram:
+    pieces = [(a, b)]
+    for c, d in crash:
+        pieces = [p for (x, y) in pieces for p in ((x, min(y, c)), (max(x, d), y)) if p[0] < p[1]]
+    want += pieces
+data = open(sys.argv[2], "rb").read()
+assert data[:4] == b"\x7fELF" and data[4] == 2, "vmcore is not ELF64"
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phnum, = struct.unpack_from("<H", data, 0x38)
+notes, loads = 0, []
+for i in range(phnum):
+    t, f, off, va, pa, fs, ms, al = struct.unpack_from("<IIQQQQQQ", data, phoff + 56 * i)
+    if t == 4: notes += 1
+    if t == 1: loads.append((pa, pa + ms, va))
+text = [l for l in loads if l[2] >= 0xffffffff80000000]
+ramloads = sorted((a, b) for a, b, va in loads if va < 0xffffffff80000000)
+print("notes", notes, "loads", len(loads), "text", [hex(t[0]) for t in text])
+print("vmcore RAM", [(hex(a), hex(b)) for a, b in ramloads])
+print("expected  ", [(hex(a), hex(b)) for a, b in want])
+assert notes == 1, f"{notes} PT_NOTE headers, expected 1 (merged)"
+assert len(text) == 1, "no kernel-text PT_LOAD"
+assert ramloads == sorted(want), "vmcore memory differs from System RAM minus the crash region"
+print("ok")
+PY
+    ks_log "$(head -n 3 "$work/check.txt" | tr '\n' ' ')"
+}
