@@ -16,11 +16,15 @@ case $KS_STAGE in
     ks_end iomem
     ks_marker crash-size "$(cat /sys/kernel/kexec_crash_size)"
     args="console=ttyS0 panic=-1 irqpoll nr_cpus=1 reset_devices kexec_suite_stage=2 kexec_suite_marker=$token"
+    # The capture kernel: another Debian kernel build when the image carries one (version skew).
+    capture=/boot/vmlinuz
+    [ -f /boot/vmlinuz-capture ] && capture=/boot/vmlinuz-capture
+    ks_marker first-kernel "$(uname -r)"
     if [ "${KS_ARM_WITH:-kexec-loader}" = kexec-tools ]; then
         # The reference: kexec-tools' own kexec_load path (its default, -c).
-        /bin/kexec -p /boot/vmlinuz --initrd=/boot/initrd.img --append="$args"
+        /bin/kexec -p "$capture" --initrd=/boot/initrd.img --append="$args"
     else
-        "$L" -p /boot/vmlinuz --initrd=/boot/initrd.img --console-serial --append="$args"
+        "$L" -p "$capture" --initrd=/boot/initrd.img --console-serial --append="$args"
     fi
     rc=$?
     ks_marker load-rc "$rc"
@@ -35,6 +39,7 @@ case $KS_STAGE in
     ;;
 2)
     ks_marker stage2-marker "$(ks_cmdline_arg kexec_suite_marker)"
+    ks_marker capture-kernel "$(uname -r)"
     ks_marker stage2-elfcorehdr "$(ks_cmdline_arg elfcorehdr)"
     if [ -e /proc/vmcore ]; then
         ks_marker vmcore-size "$(stat -c %s /proc/vmcore)"

@@ -11,12 +11,18 @@ scenario_main() {
     ks_kdump_scenario "$1" kexec-loader
 }
 
-# ks_kdump_scenario WORK ARM_WITH: ARM_WITH is kexec-loader or kexec-tools (the reference).
+# ks_kdump_scenario WORK ARM_WITH [CAPTURE_PKG]: ARM_WITH is kexec-loader or kexec-tools (the
+# reference); CAPTURE_PKG names another Debian kernel package to use as the capture kernel.
 ks_kdump_scenario() {
-    local work=$1 arm=$2 here log rc=0 token
+    local work=$1 arm=$2 capture_pkg=${3:-} here log rc=0 token capture_image="" capture_version=""
     here="$KS_VM_DIR/scenarios/kdump-x86_64"
     log="$work/console.log"
     ks_require_loader || return 1
+    if [ -n "$capture_pkg" ]; then
+        KEXEC_SUITE_KERNEL_PKG=$capture_pkg ks_fetch_kernel amd64
+        capture_image=$KERNEL_IMAGE
+        capture_version=$KERNEL_VERSION
+    fi
     ks_fetch_kernel amd64
     token=$(ks_random_token 12)
     local extra=()
@@ -27,7 +33,8 @@ ks_kdump_scenario() {
     "$KS_LIB_DIR/make-initramfs.sh" -o "$work/inner.img" -s "$here/guest.sh" \
         -b "$KEXEC_LOADER=/bin/kexec-loader" -e "KS_ARM_WITH=$arm" "${extra[@]+"${extra[@]}"}"
     "$KS_LIB_DIR/make-initramfs.sh" --extend "$work/inner.img" -o "$work/outer.img" \
-        -f "$KERNEL_IMAGE=/boot/vmlinuz" -f "$work/inner.img=/boot/initrd.img"
+        -f "$KERNEL_IMAGE=/boot/vmlinuz" -f "$work/inner.img=/boot/initrd.img" \
+        ${capture_image:+-f "$capture_image=/boot/vmlinuz-capture"}
     vm_boot --kernel "$KERNEL_IMAGE" --initrd "$work/outer.img" --log "$log" --mem 1536M \
         --timeout "${KS_TIMEOUT:-240}" --append "crashkernel=256M kexec_suite_token=$token" || rc=$?
 
@@ -40,6 +47,11 @@ ks_kdump_scenario() {
     ks_expect_marker "$log" load-rc 0 || return 1
     ks_expect_marker "$log" crash-status 1 || return 1
     ks_expect_marker "$log" stage2-marker "$token" || return 1
+    if [ -n "$capture_version" ]; then
+        ks_expect_marker "$log" capture-kernel "$capture_version" || return 1
+        [ "$(ks_marker_value "$log" first-kernel)" != "$capture_version" ] ||
+            { ks_reason "the capture kernel is the same build as the crashed one"; return 1; }
+    fi
     ks_expect_marker "$log" result PASS || return 1
 
     # The capture kernel's /proc/vmcore headers, rebuilt from the od dump, judged by readelf.
