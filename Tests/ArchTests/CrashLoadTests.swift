@@ -101,7 +101,11 @@ struct CrashLoadTests {
             put(entry.0, 64 + index * 56 + 16, 8)
             put(entry.1, 64 + index * 56 + 24, 8)
         }
+        put(0x343_0000, 64 + 40, 8)  // the text entry's p_memsz
         #expect(CrashState.pageOffset(kcoreHeader: bytes) == 0xffff_8ab3_c000_0000)
+        let layout = CrashState.kcoreLayout(header: bytes)
+        #expect(layout.text?.physical == PhysicalRange(unchecked: 0x600_0000, 0x943_0000))
+        #expect(layout.text?.virtualStart == 0xffff_ffff_b1e0_0000)
         #expect(CrashState.pageOffset(kcoreHeader: Array(bytes[0..<100])) == nil)
         #expect(CrashState.pageOffset(kcoreHeader: []) == nil)
     }

@@ -68,28 +68,54 @@ public struct CrashState: Hashable, Sendable {
         return nil
     }
 
-    /// PAGE_OFFSET from the program headers of /proc/kcore (ELF64 little-endian, the
-    /// first bytes of the file): the first PT_LOAD of the direct map, whose
-    /// p_vaddr - p_paddr is the (possibly KASLR-randomised) page_offset_base.
-    public static func pageOffset(kcoreHeader bytes: [UInt8]) -> UInt64? {
+    /// What the program headers of /proc/kcore (ELF64 little-endian; its first bytes
+    /// suffice) say about the running kernel.
+    public struct KcoreLayout: Hashable, Sendable {
+        /// p_vaddr - p_paddr of the first direct-map RAM entry: page_offset_base.
+        public var pageOffset: UInt64?
+        /// The kernel-text entry (`_text` to `_end`): physical range and virtual start.
+        public var text: (physical: PhysicalRange, virtualStart: UInt64)?
+
+        public static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.pageOffset == rhs.pageOffset && lhs.text?.physical == rhs.text?.physical
+                && lhs.text?.virtualStart == rhs.text?.virtualStart
+        }
+        public func hash(into hasher: inout Hasher) { hasher.combine(pageOffset) }
+    }
+
+    /// Parses /proc/kcore's program headers: RAM entries carry their physical
+    /// address (others have p_paddr = -1); the direct map lies in the kernel half
+    /// below the text mapping at 0xffffffff80000000, the kernel text above it.
+    public static func kcoreLayout(header bytes: [UInt8]) -> KcoreLayout {
+        var layout = KcoreLayout()
         var reader = ByteReader(bytes, byteOrder: .little)
         guard bytes.count >= 64, bytes[0] == 0x7f, bytes[1] == 0x45, bytes[4] == 2, bytes[5] == 1,
               let phoff = try? reader.peek(UInt64.self, at: 0x20, field: "e_phoff"),
-              let phnum = try? reader.peek(UInt16.self, at: 0x38, field: "e_phnum") else { return nil }
+              let phnum = try? reader.peek(UInt16.self, at: 0x38, field: "e_phnum") else { return layout }
         for index in 0..<Int(phnum) {
             reader.offset = Int(clamping: phoff) &+ index * 56
             guard let type = try? reader.read(UInt32.self, field: "p_type"),
                   (try? reader.read(UInt32.self, field: "p_flags")) != nil,
                   (try? reader.read(UInt64.self, field: "p_offset")) != nil,
                   let vaddr = try? reader.read(UInt64.self, field: "p_vaddr"),
-                  let paddr = try? reader.read(UInt64.self, field: "p_paddr") else { return nil }
-            // RAM entries carry their physical address (others have p_paddr = -1); the
-            // direct map lies in the kernel half below the text mapping.
-            if type == 1, paddr < 1 << 52, vaddr >= 0xffff_8000_0000_0000, vaddr < 0xffff_ffff_8000_0000, vaddr >= paddr {
-                return vaddr - paddr
+                  let paddr = try? reader.read(UInt64.self, field: "p_paddr"),
+                  (try? reader.read(UInt64.self, field: "p_filesz")) != nil,
+                  let memsz = try? reader.read(UInt64.self, field: "p_memsz") else { break }
+            guard type == 1, paddr < 1 << 52 else { continue }
+            if vaddr >= 0xffff_ffff_8000_0000 {
+                if layout.text == nil, let range = try? PhysicalRange(start: PhysicalAddress(paddr), size: memsz) {
+                    layout.text = (range, vaddr)
+                }
+            } else if vaddr >= 0xffff_8000_0000_0000, vaddr >= paddr, layout.pageOffset == nil {
+                layout.pageOffset = vaddr - paddr
             }
         }
-        return nil
+        return layout
+    }
+
+    /// PAGE_OFFSET from /proc/kcore's program headers (see ``kcoreLayout(header:)``).
+    public static func pageOffset(kcoreHeader bytes: [UInt8]) -> UInt64? {
+        kcoreLayout(header: bytes).pageOffset
     }
 
     /// The running kernel's image as one physical range: "Kernel code" through
@@ -101,8 +127,9 @@ public struct CrashState: Hashable, Sendable {
     }
 
     /// Reads the running kernel's crash state (as root): CPU notes of every present
-    /// CPU, VMCOREINFO, the kernel image from `iomem` and `_stext` from
-    /// /proc/kallsyms, PAGE_OFFSET from /proc/kcore (x86_64's default otherwise).
+    /// CPU, VMCOREINFO, and from /proc/kcore the kernel text (`_text`.._end`, as
+    /// kexec-tools takes it) and PAGE_OFFSET; without /proc/kcore the text comes from
+    /// `iomem` and `_stext` in /proc/kallsyms, and PAGE_OFFSET is x86_64's default.
     /// - Throws: ``CrashStateError``, ``FileReadError``.
     public static func read(sysfs: FilePath = "/sys", proc: FilePath = "/proc", iomem: IOMem,
                             pageOffset: UInt64 = defaultPageOffsetX86_64) throws -> CrashState {
@@ -118,16 +145,16 @@ public struct CrashState: Hashable, Sendable {
         }
         guard !notes.isEmpty else { throw CrashStateError.noCrashNotes }
         let vmcoreinfo = try parseVmcoreinfo(try FileReader.readText(sysfs.appending("kernel/vmcoreinfo"), limit: 256))
-        var text: (physical: PhysicalRange, virtualStart: UInt64)?
-        if let image = kernelImageRange(iomem),
+        let kcore = (try? FileReader.readPrefix(proc.appending("kcore"), count: 1 << 16)).map { kcoreLayout(header: $0) }
+        var text: (physical: PhysicalRange, virtualStart: UInt64)? = kcore?.text
+        if text == nil, let image = kernelImageRange(iomem),
            let code = iomem.kernelImage.first(where: { $0.name == "Kernel code" }),
            let kallsyms = try? FileReader.readText(proc.appending("kallsyms"), limit: 1 << 28),
            let stext = parseStext(kallsyms: kallsyms) {
             // _stext is "Kernel code"'s start; the image range starts at or below it.
             text = (image, stext &- (code.range.lowerBound.rawValue - image.lowerBound.rawValue))
         }
-        let offset = (try? FileReader.readPrefix(proc.appending("kcore"), count: 1 << 16)).flatMap(Self.pageOffset(kcoreHeader:))
-        return CrashState(cpuNotes: notes, vmcoreinfo: vmcoreinfo, kernelText: text, pageOffset: offset ?? pageOffset)
+        return CrashState(cpuNotes: notes, vmcoreinfo: vmcoreinfo, kernelText: text, pageOffset: kcore?.pageOffset ?? pageOffset)
     }
 }
 
