@@ -102,9 +102,10 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(name: "CrashDumpTests", dependencies: ["CrashDump", "ElfNotes", "KexecCore"], swiftSettings: strict),
         .testTarget(
             name: "ExamplesTests",
-            dependencies: ["KexecCore", "kexec-loader", "vmcore-dump", "KexecTestSupport",
+            dependencies: ["KexecCore", "ElfNotes", "CrashDump", "kexec-loader", "vmcore-dump", "KexecTestSupport",
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
