@@ -28,7 +28,13 @@ ks_kdump_scenario() {
     local extra=()
     local dump
     dump="$(dirname "$KEXEC_LOADER")/vmcore-dump"
-    [ -x "$dump" ] && extra=(-b "$dump=/bin/vmcore-dump")
+    if [ ! -x "$dump" ] && [ -f "$KS_REPO_ROOT/Package.swift" ]; then
+        (cd "$KS_REPO_ROOT" && swift build -c release --static-swift-stdlib --product vmcore-dump) \
+            >"$work/vmcore-dump-build.log" 2>&1 || { ks_reason "building vmcore-dump failed"; return 1; }
+        dump="$(cd "$KS_REPO_ROOT" && swift build -c release --show-bin-path)/vmcore-dump"
+    fi
+    [ -x "$dump" ] || { ks_reason "no vmcore-dump binary"; return 1; }
+    extra=(-b "$dump=/bin/vmcore-dump")
     [ "$arm" = kexec-tools ] && extra+=(-b "$(command -v kexec)=/bin/kexec")
     "$KS_LIB_DIR/make-initramfs.sh" -o "$work/inner.img" -s "$here/guest.sh" \
         -b "$KEXEC_LOADER=/bin/kexec-loader" -e "KS_ARM_WITH=$arm" "${extra[@]+"${extra[@]}"}"
@@ -96,5 +102,33 @@ assert len(text) == 1, "no kernel-text PT_LOAD"
 assert ramloads == sorted(want), "vmcore memory differs from System RAM minus the crash region"
 print("ok")
 PY
-    ks_log "$(head -n 3 "$work/check.txt" | tr '\n' ' ')"
+    # vmcore-dump's report: the crashed kernel's release, a CPU stopped inside kernel text,
+    # and memory ranges equal to System RAM minus the crash region.
+    local release
+    release=$(ks_marker_value "$log" first-kernel)
+    python3 - "$work/vmcore-info.json" "$release" "$work/iomem.txt" >"$work/info-check.txt" 2>&1 <<'PY' || { ks_reason "vmcore-dump info: $(tail -n 1 "$work/info-check.txt")"; return 1; }
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["release"] == sys.argv[2], f"release {report['release']} != {sys.argv[2]}"
+text = report["kernelText"]
+lo = int(text["virtualStart"], 16); hi = lo + text["size"]
+ips = [int(c["instructionPointer"], 16) for c in report["cpus"]]
+assert any(lo <= ip < hi for ip in ips), f"no CPU's rip {[hex(i) for i in ips]} inside kernel text {hex(lo)}-{hex(hi)}"
+ram, crash = [], []
+for line in open(sys.argv[3]).read().splitlines():
+    rng, _, name = line.strip().partition(" : ")
+    a, b = (int(x, 16) for x in rng.split("-"))
+    if name == "System RAM": ram.append((a, b + 1))
+    if name == "Crash kernel": crash.append((a, b + 1))
+want = []
+for a, b in ram:
+    pieces = [(a, b)]
+    for c, d in crash:
+        pieces = [p for (x, y) in pieces for p in ((x, min(y, c)), (max(x, d), y)) if p[0] < p[1]]
+    want += pieces
+got = sorted((int(m["physicalStart"], 16), int(m["physicalEnd"], 16)) for m in report["memory"])
+assert got == sorted(want), f"memory {got} != {sorted(want)}"
+print(f"release {report['release']}, {report['cpuCount']} CPU(s), rip {[hex(i) for i in ips]} in kernel text, {len(got)} RAM ranges ok")
+PY
+    ks_log "$(head -n 3 "$work/check.txt" | tr '\n' ' ') | $(cat "$work/info-check.txt")"
 }
