@@ -91,14 +91,14 @@ let package = Package(
         ),
         .testTarget(
             name: "KexecCoreTests",
-            dependencies: ["KexecCore", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["KexecCore", "KexecTestSupport", .product(name: "SystemPackage", package: "swift-system")],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner", "KexecCore"], swiftSettings: strict),
+        .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner", "KexecCore", "KexecTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ElfNotesTests",
-            dependencies: ["ElfNotes", "KexecCore", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["ElfNotes", "KexecCore", "KexecTestSupport", .product(name: "SystemPackage", package: "swift-system")],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import KexecTestSupport
 import Testing
 @testable import ElfNotes
 import KexecCore
@@ -158,19 +159,6 @@ enum CoreFixtures {
         process.waitUntilExit()
         if process.terminationStatus == 127 { return nil }
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the fuzz tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import KexecTestSupport
 import Testing
 @testable import ElfNotes
 import KexecCore
@@ -104,7 +105,7 @@ struct CoreHostileTests {
 
     @Test func randomDamageNeverCrashes() throws {
         let valid = try CoreFixtures.realisticCore()
-        var generator = SplitMix64(seed: 0xc0de_0002)
+        var generator = SeededGenerator(seed: 0xc0de_0002)
         for _ in 0..<500 {
             var bytes = valid
             for _ in 0..<Int.random(in: 1...8, using: &generator) {

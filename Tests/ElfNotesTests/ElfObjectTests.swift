@@ -1,5 +1,6 @@
 import Foundation
 import SystemPackage
+import KexecTestSupport
 import Testing
 @testable import ElfNotes
 @testable import KexecCore
@@ -132,7 +133,7 @@ struct ElfObjectTests {
 
     @Test func randomCorruptionNeverCrashes() throws {
         let original = try ElfFixtures.moduleBytes
-        var rng = SystemRandomNumberGeneratorSeeded(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         var refused = 0
         for _ in 0..<2000 {
             var bytes = original
@@ -148,14 +149,3 @@ struct ElfObjectTests {
     }
 }
 
-struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

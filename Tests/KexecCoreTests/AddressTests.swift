@@ -1,3 +1,4 @@
+import KexecTestSupport
 import Testing
 @testable import KexecCore
 
@@ -76,19 +77,6 @@ struct AddressTests {
         #expect(PhysicalAddress(0xfee0_0000).description == "0xfee00000")
         #expect(VirtualAddress(0xffff_ffff_8100_0000).description == "0xffffffff81000000")
         #expect(try PhysicalRange(start: 0x1000, size: 0x10).description == "[0x1000, 0x1010)")
-    }
-}
-
-/// A seeded SplitMix64 generator so property tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 

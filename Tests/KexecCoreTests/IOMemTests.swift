@@ -1,3 +1,4 @@
+import KexecTestSupport
 import Testing
 @testable import KexecCore
 

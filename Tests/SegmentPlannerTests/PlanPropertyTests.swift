@@ -1,3 +1,4 @@
+import KexecTestSupport
 import Testing
 @testable import KexecCore
 @testable import SegmentPlanner
@@ -10,7 +11,7 @@ import Testing
 struct PlanPropertyTests {
     /// A random machine: 1..6 RAM ranges with reserved gaps in a small physical space,
     /// sometimes a crash region inside one of them.
-    static func randomMachine(_ rng: inout PlannerRNG, page: UInt64, crash: Bool) -> MemoryMap {
+    static func randomMachine(_ rng: inout SeededGenerator, page: UInt64, crash: Bool) -> MemoryMap {
         var regions: [MemoryRegion] = []
         var cursor = UInt64.random(in: 0...4, using: &rng) * page
         var ram: [PhysicalRange] = []
@@ -34,7 +35,7 @@ struct PlanPropertyTests {
 
     @Test(arguments: [PageSize.kib4, PageSize.kib64])
     func plansValidateAndTheSimulatorReproducesThem(pageSize: PageSize) throws {
-        var rng = PlannerRNG(seed: pageSize.bytes)
+        var rng = SeededGenerator(seed: pageSize.bytes)
         let page = pageSize.bytes
         var planned = 0
         var refused = 0
@@ -106,7 +107,7 @@ struct PlanPropertyTests {
     }
 
     @Test func everyRejectionIsOneTheKernelOrTheSimulatorWouldMake() throws {
-        var rng = PlannerRNG(seed: 0xbad)
+        var rng = SeededGenerator(seed: 0xbad)
         let page: UInt64 = 0x1000
         var rejected = 0
         var accepted = 0

@@ -1,4 +1,5 @@
 import Foundation
+import KexecTestSupport
 import Testing
 @testable import KexecCore
 @testable import SegmentPlanner
@@ -30,7 +31,7 @@ struct HoleFinderTests {
     }
 
     @Test func exhaustiveAgainstABruteForceSearch() {
-        var rng = PlannerRNG(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         for _ in 0..<400 {
             var ranges: [PhysicalRange] = []
             for _ in 0..<Int.random(in: 0...5, using: &rng) {
