@@ -36,8 +36,9 @@ public enum X86LoadError: Error, Hashable, Sendable, CustomStringConvertible {
 /// The layout every x86 bzImage load shares, after kexec-tools' bzImage64 and
 /// bzImage loaders: purgatory and the boot parameters (zero page + command line +
 /// E820_EXT) top-down above 0x3000, the protected-mode kernel with its init_size at
-/// kernel_alignment top-down above max(1 MiB, pref_address), the initrd top-down
-/// above 16 MiB and below initrd_addr_max. Purgatory always stays below 4 GiB (its
+/// kernel_alignment above max(1 MiB, pref_address) — top-down for the 64-bit entry,
+/// bottom-up below 0x37FFFFFF for the 32-bit one —, the initrd top-down above
+/// 16 MiB and below initrd_addr_max. Purgatory always stays below 4 GiB (its
 /// 32-bit code and the 64-to-32 switch need it).
 public enum BzImageLayout {
     /// Plans the load.
@@ -65,12 +66,18 @@ public enum BzImageLayout {
             let kernelBytes = Array(image[header.protectedModeOffset...])
             let kernelMemory = max(UInt64(header.initSize), UInt64(kernelBytes.count))
             let request: PlacementRequest
-            if header.relocatable {
-                request = PlacementRequest(
-                    role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
-                    alignment: (try? Alignment(bytes: UInt64(header.kernelAlignment))) ?? .mib2,
-                    minimum: PhysicalAddress(max(0x10_0000, header.preferredAddress)),
-                    maximum: above4G ? PhysicalAddress(UInt64.max) : below4G)
+            let alignment = (try? Alignment(bytes: UInt64(header.kernelAlignment))) ?? .mib2
+            let minimum = PhysicalAddress(max(0x10_0000, header.preferredAddress))
+            if header.relocatable && entry == .bits32 {
+                // A 32-bit kernel must sit in its low memory (below 896 MiB) and its
+                // decompressor refuses high destinations: bottom-up from the preferred
+                // address, below min(0x37FFFFFF, initrd_addr_max), as kexec-tools does.
+                let limit = min(UInt64(0x3800_0000), UInt64(header.initrdAddressMax) + 1)
+                request = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory, alignment: alignment,
+                                           minimum: minimum, maximum: PhysicalAddress(limit), strategy: .bottomUp)
+            } else if header.relocatable {
+                request = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory, alignment: alignment,
+                                           minimum: minimum, maximum: above4G ? PhysicalAddress(UInt64.max) : below4G)
             } else {
                 request = PlacementRequest(role: .kernel, bytes: kernelBytes, memorySize: kernelMemory,
                                            strategy: .exact(PhysicalAddress(UInt64(header.code32Start))))

@@ -162,6 +162,8 @@ struct BzImagePlanTests {
         #expect(le(regs[32..<36], UInt32.self) == UInt32(plan.draft.segments[2].destination.lowerBound.rawValue))
         #expect(le(try symbolBytes(plan, "purgatory_options", count: 4, object: PurgatoryObjectX86_64.bytes)[...], UInt32.self) == 5)
         for segment in plan.draft.segments { #expect(segment.destination.upperBound.rawValue <= 1 << 32) }
+        // The kernel goes bottom-up from pref_address (16 MiB), inside 32-bit low memory.
+        #expect(plan.draft.segments[2].destination.lowerBound == 0x100_0000)
         #expect(throws: BzImageError.no64BitEntry) {
             try BzImageLayout.plan(try input(SyntheticBzImage.make(options)), purgatoryObject: PurgatoryObjectX86_64.bytes, entry: .bits64)
         }
