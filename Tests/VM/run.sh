@@ -12,6 +12,9 @@
 #                      in the repo root (e.g. KEXEC_LOADER=/usr/sbin/kexec for kexec-tools).
 #   KEXEC_SUITE_CACHE  kernel cache (default /var/cache/kexec-suite)
 #   KS_WORK_DIR        where logs and images go (default: a new /tmp/kexec-suite-vm.XXXXXX)
+#   KEXEC_APPLY_DIR    directory with kexec-apply-x86_64 / kexec-apply-i386 for scenarios that run
+#                      plans (KS_NEEDS_APPLY=1). Unset: built with Scripts/build-kexec-apply.sh
+#                      into the work directory.
 #   KS_TIMEOUT         per-boot timeout in seconds for scenarios that honour it
 set -euo pipefail
 
@@ -67,6 +70,28 @@ if [ "$needs_loader" = 1 ] && [ -z "${KEXEC_LOADER:-}" ]; then
     [ -z "$KS_LOADER_ERROR" ] || ks_log "$KS_LOADER_ERROR"
 fi
 export KEXEC_LOADER KS_LOADER_ERROR
+
+# kexec-apply (KexecApply/, freestanding C) for scenarios with KS_NEEDS_APPLY=1, unless given.
+needs_apply=0
+for s in "${scenarios[@]}"; do
+    grep -q '^KS_NEEDS_APPLY=1' "$scenario_dir/$s/host.sh" && needs_apply=1
+done
+KS_APPLY_ERROR=
+if [ "$needs_apply" = 1 ] && [ -z "${KEXEC_APPLY_DIR:-}" ]; then
+    apply_log="$work/build-kexec-apply.log"
+    if [ ! -x "$KS_REPO_ROOT/Scripts/build-kexec-apply.sh" ]; then
+        KS_APPLY_ERROR="KEXEC_APPLY_DIR unset and Scripts/build-kexec-apply.sh does not exist"
+    else
+        ks_log "building kexec-apply (Scripts/build-kexec-apply.sh)"
+        if "$KS_REPO_ROOT/Scripts/build-kexec-apply.sh" "$work/kexec-apply" >"$apply_log" 2>&1; then
+            KEXEC_APPLY_DIR="$work/kexec-apply"
+        else
+            KS_APPLY_ERROR="Scripts/build-kexec-apply.sh failed ($(tail -n 1 "$apply_log"); full log: $apply_log)"
+        fi
+    fi
+    [ -z "$KS_APPLY_ERROR" ] || ks_log "$KS_APPLY_ERROR"
+fi
+export KEXEC_APPLY_DIR KS_APPLY_ERROR
 
 passed=0 failed=0
 for s in "${scenarios[@]}"; do

@@ -2,7 +2,7 @@
 # Boot a kernel + initramfs in qemu (TCG) with a hard timeout; the serial console goes to a log.
 #
 #   boot.sh --kernel K --initrd I --log LOG [--append ARGS] [--mem SIZE] [--timeout SECONDS]
-#           [--arch x86_64] [--qemu-arg ARG]... [--stop-on REGEX]
+#           [--arch x86_64|i386] [--qemu-arg ARG]... [--stop-on REGEX] [--idle-timeout SECONDS]
 #
 # Or source it and call vm_boot with the same options. The kernel command line always starts
 # with "console=ttyS0 panic=-1" (a panic ends qemu at once thanks to -no-reboot); --append adds
@@ -11,6 +11,11 @@
 # as soon as a line of the log matches REGEX (grep -E), e.g. a guest that halts on purpose. Pass/fail is for the caller to decide
 # from the "KEXEC-SUITE: ..." marker lines in LOG.
 #
+# --idle-timeout also kills qemu (status 124) when the log has not grown for that long, e.g. a
+# kernel hanging silently after a kexec jump; the log then ends with "[kexec-suite: qemu killed
+# after ...]" naming which limit hit.
+# --arch picks the emulator: x86_64 (default) qemu-system-x86_64, i386 qemu-system-i386 (both
+# from the qemu-system-x86 package; default machine "pc", SeaBIOS).
 # Environment: KS_QEMU (qemu binary), KS_QEMU_CPU (-cpu model), KS_QEMU_SMP (default 1).
 set -euo pipefail
 
@@ -19,6 +24,7 @@ set -euo pipefail
 
 vm_boot() {
     local kernel="" initrd="" log="" append="" mem=1G timeout=180 arch=x86_64 qemu console stop_on=""
+    local idle_timeout=0
     local extra=()
     while [ $# -gt 0 ]; do
         case $1 in
@@ -31,6 +37,7 @@ vm_boot() {
             --arch) arch=$2; shift 2 ;;
             --qemu-arg) extra+=("$2"); shift 2 ;;
             --stop-on) stop_on=$2; shift 2 ;;
+            --idle-timeout) idle_timeout=$2; shift 2 ;;
             *) ks_log "vm_boot: unknown argument $1"; return 2 ;;
         esac
     done
@@ -40,7 +47,8 @@ vm_boot() {
     fi
 
     case $arch in
-        x86_64 | i386) qemu=${KS_QEMU:-qemu-system-x86_64}; console=ttyS0 ;;
+        x86_64) qemu=${KS_QEMU:-qemu-system-x86_64}; console=ttyS0 ;;
+        i386) qemu=${KS_QEMU:-qemu-system-i386}; console=ttyS0 ;;
         *) ks_log "vm_boot: unsupported arch $arch"; return 2 ;;
     esac
     command -v "$qemu" >/dev/null || { ks_log "vm_boot: $qemu not installed"; return 2; }
@@ -58,7 +66,8 @@ vm_boot() {
     echo >>"$log.cmd"
 
     "${cmd[@]}" </dev/null >"$log.qemu" 2>&1 &
-    local pid=$! rc=0 deadline=$((SECONDS + timeout))
+    local pid=$! rc=0 deadline=$((SECONDS + timeout)) size=0 last_size=-1 last_growth=$SECONDS
+    local why=""
     # Never leave a qemu behind if we are interrupted.
     # shellcheck disable=SC2064 # expand pid now
     trap "kill -KILL $pid 2>/dev/null; exit 130" INT TERM HUP
@@ -71,14 +80,26 @@ vm_boot() {
             printf '\n[kexec-suite: qemu stopped after /%s/]\n' "$stop_on" >>"$log"
             return 0
         fi
+        if [ "$idle_timeout" -gt 0 ]; then
+            size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+            if [ "$size" != "$last_size" ]; then
+                last_size=$size
+                last_growth=$SECONDS
+            fi
+        fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            ks_log "vm_boot: timeout after ${timeout}s, killing qemu (pid $pid)"
+            why="${timeout}s timeout"
+        elif [ "$idle_timeout" -gt 0 ] && [ $((SECONDS - last_growth)) -ge "$idle_timeout" ]; then
+            why="${idle_timeout}s without console output"
+        fi
+        if [ -n "$why" ]; then
+            ks_log "vm_boot: $why, killing qemu (pid $pid)"
             kill -TERM "$pid" 2>/dev/null || true
             sleep 2
             kill -KILL "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
             trap - INT TERM HUP
-            printf '\n[kexec-suite: qemu killed after %ss timeout]\n' "$timeout" >>"$log"
+            printf '\n[kexec-suite: qemu killed after %s]\n' "$why" >>"$log"
             return 124
         fi
         sleep 0.5

@@ -97,3 +97,54 @@ ks_vm_lock() {
         flock "$KS_VM_LOCK_FD"
     fi
 }
+
+# ks_extract_iomem LOG OUT: writes the /proc/iomem block printed by guest/dump-memory.sh to OUT
+# and checks it against the guest's md5 sum (iomem-md5 marker).
+ks_extract_iomem() {
+    local log=$1 out=$2 want got
+    ks_block "$log" iomem >"$out"
+    want=$(ks_marker_value "$log" iomem-md5)
+    got=$(md5sum <"$out" | cut -d' ' -f1)
+    [ -n "$want" ] && [ "$want" = "$got" ] && return 0
+    ks_log "iomem md5 mismatch (guest ${want:-<none>}, host $got)"
+    return 1
+}
+
+# ks_extract_memmap LOG DIR: recreates the /sys/firmware/memmap block printed by
+# guest/dump-memory.sh as DIR/N/{start,end,type} and checks the guest's md5 sum (memmap-md5).
+ks_extract_memmap() {
+    local log=$1 dir=$2 n f v want got
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    while read -r n f v; do
+        mkdir -p "$dir/$n"
+        printf '%s\n' "$v" >"$dir/$n/$f"
+    done < <(ks_block "$log" memmap)
+    want=$(ks_marker_value "$log" memmap-md5)
+    # shellcheck disable=SC2012 # names are plain numbers
+    got=$(for n in $(ls "$dir" | sort -n); do cat "$dir/$n/start" "$dir/$n/end" "$dir/$n/type"; done |
+        md5sum | cut -d' ' -f1)
+    [ -n "$want" ] && [ "$want" = "$got" ] && return 0
+    ks_log "memmap md5 mismatch (guest ${want:-<none>}, host $got)"
+    return 1
+}
+
+# ks_require_apply: succeeds when $KEXEC_APPLY_DIR holds kexec-apply-i386 (run.sh builds it with
+# Scripts/build-kexec-apply.sh); otherwise records why.
+ks_require_apply() {
+    if [ -n "${KEXEC_APPLY_DIR:-}" ] && [ -x "$KEXEC_APPLY_DIR/kexec-apply-i386" ]; then
+        return 0
+    fi
+    ks_reason "${KS_APPLY_ERROR:-KEXEC_APPLY_DIR (${KEXEC_APPLY_DIR:-unset}) has no kexec-apply-i386}"
+    return 1
+}
+
+# ks_killed_reason LOG: for a boot that vm_boot killed (status 124), "qemu killed after <why>
+# (last marker: ...; last console line: ...)".
+ks_killed_reason() {
+    local log=$1 why last
+    why=$(tr -d '\r' <"$log" | sed -n 's/^\[kexec-suite: qemu killed after \(.*\)\]$/\1/p' | tail -n 1)
+    last=$(tr -d '\r' <"$log" | grep -v '^\[kexec-suite: ' | grep -v '^[[:space:]]*$' | tail -n 1)
+    printf 'qemu killed after %s (last marker: %s; last console line: %s)\n' \
+        "${why:-a timeout}" "$(ks_last_marker "$log")" "$last"
+}

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Fetch and unpack Debian's kernel package for a Debian architecture into a cache outside the repo.
 #
-#   Tests/VM/lib/fetch-kernel.sh [ARCH]        ARCH: amd64 (default); i386 and ppc64el prepared
+#   Tests/VM/lib/fetch-kernel.sh [ARCH]             ARCH: amd64 (default), i386; ppc64el prepared
+#   Tests/VM/lib/fetch-kernel.sh --busybox [ARCH]   prints BUSYBOX=... (static busybox for ARCH)
 #
 # Prints shell assignments on stdout (use: eval "$(Tests/VM/lib/fetch-kernel.sh amd64)"):
 #   KERNEL_ARCH KERNEL_PKG KERNEL_VERSION KERNEL_IMAGE KERNEL_MODULES KERNEL_CONFIG KERNEL_ROOT
-# When sourced, defines ks_fetch_kernel ARCH, which sets the same variables in the caller.
+# When sourced, defines ks_fetch_kernel ARCH, which sets the same variables in the caller, and
+# ks_fetch_busybox ARCH / ks_fetch_deb PKG ARCH (other packages, cached under $KS_CACHE/deb).
 #
 # Environment:
 #   KEXEC_SUITE_CACHE       cache root (default /var/cache/kexec-suite); kernels go to
@@ -125,6 +127,79 @@ ks_fetch_kernel() {
     KERNEL_CONFIG="$KERNEL_ROOT/boot/config-$KERNEL_VERSION"
     export KERNEL_ARCH KERNEL_PKG KERNEL_VERSION KERNEL_IMAGE KERNEL_MODULES KERNEL_CONFIG KERNEL_ROOT
 }
+
+# ks_fetch_deb PKG ARCH: downloads the candidate version of binary package PKG for Debian
+# architecture ARCH (foreign architecture added on demand) and unpacks it with dpkg -x into
+# $KS_CACHE/deb/ARCH/PKG_VERSION/root; sets DEB_ROOT to that directory. Reuses a completed
+# unpack without touching the network; when apt cannot resolve PKG, falls back to the newest
+# cached unpack of PKG for ARCH.
+ks_fetch_deb() {
+    local name=$1 arch=$2 native spec base version dir lockfd deb
+    native=$(dpkg --print-architecture)
+    spec=$name
+    [ "$arch" = "$native" ] || spec="$name:$arch"
+    base="$KS_CACHE/deb/$arch"
+    mkdir -p "$base"
+    exec {lockfd}>"$base/.lock"
+    flock "$lockfd"
+    _ks_candidate() {
+        apt-cache policy "$spec" 2>/dev/null | sed -n 's/^ *Candidate: \([^ ]*\)$/\1/p' |
+            grep -vx '(none)' | head -n 1
+    }
+    version=$(_ks_candidate) || true
+    if [ -z "$version" ] && [ "$arch" != "$native" ]; then
+        ks_enable_foreign_arch "$arch"
+        version=$(_ks_candidate) || true
+    fi
+    if [ -z "$version" ]; then
+        ks_log "cannot resolve $spec; running apt-get update"
+        apt-get update -q >&2 || ks_log "apt-get update reported errors (tolerated)"
+        version=$(_ks_candidate) || true
+    fi
+    if [ -n "$version" ]; then
+        dir="$base/${name}_${version//:/_}"
+        if [ ! -e "$dir/.complete" ]; then
+            ks_log "downloading $spec=$version into $dir"
+            rm -rf "$dir"
+            mkdir -p "$dir/download"
+            (cd "$dir/download" &&
+                apt-get download -q -o APT::Sandbox::User=root "$spec=$version" >&2)
+            deb=$(find "$dir/download" -maxdepth 1 -name '*.deb' | head -n 1)
+            [ -n "$deb" ] || ks_die "apt-get download $spec=$version produced no .deb"
+            dpkg -x "$deb" "$dir/root.tmp"
+            mv "$dir/root.tmp" "$dir/root"
+            basename "$deb" >"$dir/.complete"
+        fi
+    else
+        dir=$(find "$base" -mindepth 2 -maxdepth 2 -name .complete -path "$base/${name}_*" \
+            -printf '%h\n' 2>/dev/null | sort -V | tail -n 1)
+        [ -n "$dir" ] || ks_die "cannot resolve $spec and nothing cached under $base"
+        ks_log "apt cannot resolve $spec; using cached $(basename "$dir")"
+    fi
+    exec {lockfd}>&-
+    DEB_ROOT="$dir/root"
+}
+
+# ks_fetch_busybox ARCH: sets BUSYBOX to a static busybox for Debian architecture ARCH: the
+# host's /bin/busybox (busybox-static, see install-deps.sh) for the native architecture,
+# otherwise busybox-static:ARCH fetched with ks_fetch_deb.
+ks_fetch_busybox() {
+    local arch=${1:-amd64}
+    if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+        BUSYBOX=/bin/busybox
+    else
+        ks_fetch_deb busybox-static "$arch"
+        BUSYBOX="$DEB_ROOT/bin/busybox"
+    fi
+    [ -x "$BUSYBOX" ] || ks_die "no busybox at $BUSYBOX"
+    export BUSYBOX
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = --busybox ]; then
+    ks_fetch_busybox "${2:-amd64}"
+    printf 'BUSYBOX=%q\n' "$BUSYBOX"
+    exit 0
+fi
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ks_fetch_kernel "${1:-amd64}"
