@@ -18,6 +18,22 @@ struct NoteHostileTests {
         return writer.bytes
     }
 
+    @Test func aHundredThousandNotesAreRefusedQuickly() throws {
+        let one = ElfNote(name: "A", type: 1, descriptor: []).encoded(byteOrder: .little)
+        var blob: [UInt8] = []
+        blob.reserveCapacity(one.count * 100_000)
+        for _ in 0..<100_000 { blob += one }
+        #expect {
+            try ElfNoteBlob(parsing: blob, byteOrder: .little)
+        } throws: { error in
+            guard case .tooManyNotes(let offset, 65_536)? = error as? ElfNoteError else { return false }
+            return offset == UInt64(65_536 * one.count)
+        }
+        // Just under the limit is fine.
+        let fine = Array(blob[0..<(one.count * 65_536)])
+        #expect(try ElfNoteBlob(parsing: fine, byteOrder: .little).notes.count == 65_536)
+    }
+
     @Test func zeroSizeBlob() {
         #expect(throws: ElfNoteError.emptyBlob(offset: 0x200)) {
             try ElfNoteBlob(parsing: [], byteOrder: .little, baseOffset: 0x200)

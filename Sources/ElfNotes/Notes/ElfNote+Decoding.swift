@@ -24,6 +24,10 @@ public struct ElfNoteBlob: Hashable, Sendable {
     /// How the walk ended.
     public var ending: Ending
 
+    /// The most notes one blob may hold: one NT_PRSTATUS per possible CPU (Debian's
+    /// NR_CPUS is 8192) and a few more, with a wide margin.
+    public static let maximumNotes = 65_536
+
     /// Reads every note of `bytes` in `byteOrder`, stopping at an empty note or the end.
     ///
     /// - Parameters:
@@ -42,6 +46,9 @@ public struct ElfNoteBlob: Hashable, Sendable {
         while true {
             switch try walker.next() {
             case .note(let note, let offset):
+                guard notes.count < Self.maximumNotes else {
+                    throw .tooManyNotes(offset: baseOffset + UInt64(offset), limit: Self.maximumNotes)
+                }
                 notes.append(note)
                 offsets.append(offset)
             case .terminator(let offset):

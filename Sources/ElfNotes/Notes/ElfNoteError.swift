@@ -4,6 +4,8 @@
 public enum ElfNoteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A blob of zero bytes: there is not even a terminating note.
     case emptyBlob(offset: UInt64)
+    /// More notes than ``ElfNoteBlob/maximumNotes``: no kernel writes that many.
+    case tooManyNotes(offset: UInt64, limit: Int)
     /// A blob whose length is not a multiple of 4, the alignment of every note.
     case misaligned(offset: UInt64, length: Int)
     /// Fewer than 12 bytes remain for a note header, and they are not zero padding.
@@ -19,6 +21,8 @@ public enum ElfNoteError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .tooManyNotes(let offset, let limit):
+            "note \(limit + 1) at byte offset \(offset): more than the \(limit) notes a crash dump can hold (one per CPU and a few more)"
         case .emptyBlob(let offset):
             "note blob at byte offset \(offset) is empty (not even a terminating note)"
         case .misaligned(let offset, let length):
