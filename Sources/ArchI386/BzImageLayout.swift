@@ -128,7 +128,7 @@ public enum X86ImageLayout {
         var elfcorehdr: PhysicalRange?
         if crash, let state = input.crashState {
             let dumped = input.memoryMap.systemRAM.subtracting(PhysicalRangeSet(input.memoryMap.crashRegions))
-            let header = ElfCoreHeaderBuilder.build(architecture: input.architecture, crash: state, memory: dumped)
+            let header = try ElfCoreHeaderBuilder.build(architecture: input.architecture, crash: state, memory: dumped)
             let base = try planner.place(PlacementRequest(role: .elfcorehdr, bytes: header, alignment: .kib4))
             elfcorehdr = planner.segments.last?.destination
             commandLine += Array(" elfcorehdr=\(base.rawValue / ElfCoreHeaderBuilder.alignment)K".utf8)

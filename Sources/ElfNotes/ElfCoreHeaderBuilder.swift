@@ -14,61 +14,26 @@ public enum ElfCoreHeaderBuilder {
     ///   - architecture: decides class, machine and byte order.
     ///   - crash: CPU notes, VMCOREINFO, kernel text, PAGE_OFFSET.
     ///   - memory: the ranges to dump (System RAM minus the crash region).
-    public static func build(architecture: KexecArchitecture, crash: CrashState, memory: PhysicalRangeSet) -> [UInt8] {
-        let is64 = architecture.is64Bit
-        var headers: [(type: UInt32, flags: UInt32, offset: UInt64, vaddr: UInt64, paddr: UInt64, size: UInt64)] = []
-        for note in crash.cpuNotes {
-            headers.append((4, 0, note.lowerBound.rawValue, 0, note.lowerBound.rawValue, note.size))
+    /// - Throws: ``ElfCoreError/doesNotFit(field:value:)`` when a 32-bit
+    ///   architecture's header would need addresses of 4 GiB or more.
+    public static func build(architecture: KexecArchitecture, crash: CrashState,
+                             memory: PhysicalRangeSet) throws(ElfCoreError) -> [UInt8] {
+        var entries: [ProgramHeaderEntry] = []
+        func add(_ type: UInt32, _ flags: UInt32, _ start: UInt64, _ vaddr: UInt64, _ size: UInt64) {
+            entries.append(ProgramHeaderEntry(type: type, flags: flags, offset: start, vaddr: vaddr, paddr: start,
+                                              filesz: size, memsz: size, align: 0))
         }
-        if let info = crash.vmcoreinfo {
-            headers.append((4, 0, info.lowerBound.rawValue, 0, info.lowerBound.rawValue, info.size))
-        }
+        for note in crash.cpuNotes { add(4, 0, note.lowerBound.rawValue, 0, note.size) }
+        if let info = crash.vmcoreinfo { add(4, 0, info.lowerBound.rawValue, 0, info.size) }
         if let text = crash.kernelText {
-            headers.append((1, 7, text.physical.lowerBound.rawValue, text.virtualStart, text.physical.lowerBound.rawValue, text.physical.size))
+            add(1, 7, text.physical.lowerBound.rawValue, text.virtualStart, text.physical.size)
         }
         for range in memory.ranges {
-            let start = range.lowerBound.rawValue
-            headers.append((1, 7, start, crash.pageOffset &+ start, start, range.size))
+            add(1, 7, range.lowerBound.rawValue, crash.pageOffset &+ range.lowerBound.rawValue, range.size)
         }
-        let ehsize = is64 ? 64 : 52
-        let phentsize = is64 ? 56 : 32
-        var writer = ByteWriter(byteOrder: architecture.byteOrder, reservingCapacity: ehsize + phentsize * headers.count)
-        writer.write(bytes: [0x7f, 0x45, 0x4c, 0x46, is64 ? 2 : 1, architecture.byteOrder == .little ? 1 : 2, 1, 0])
-        writer.writeZeros(8)
-        writer.write(UInt16(4))                       // ET_CORE
-        writer.write(architecture.elfMachine)
-        writer.write(UInt32(1))                       // EV_CURRENT
-        func word(_ value: UInt64) { if is64 { writer.write(value) } else { writer.write(UInt32(truncatingIfNeeded: value)) } }
-        word(0)                                        // e_entry
-        word(UInt64(ehsize))                           // e_phoff
-        word(0)                                        // e_shoff
-        writer.write(UInt32(0))                       // e_flags
-        writer.write(UInt16(ehsize))
-        writer.write(UInt16(phentsize))
-        writer.write(UInt16(headers.count))
-        writer.write(UInt16(0))                       // e_shentsize
-        writer.write(UInt16(0))                       // e_shnum
-        writer.write(UInt16(0))                       // e_shstrndx
-        for header in headers {
-            writer.write(header.type)
-            if is64 {
-                writer.write(header.flags)
-                writer.write(header.offset)
-                writer.write(header.vaddr)
-                writer.write(header.paddr)
-                writer.write(header.size)
-                writer.write(header.size)
-                writer.write(UInt64(0))
-            } else {
-                word(header.offset)
-                word(header.vaddr)
-                word(header.paddr)
-                word(header.size)
-                word(header.size)
-                writer.write(header.flags)
-                word(0)
-            }
-        }
+        var writer = ByteWriter(byteOrder: architecture.byteOrder)
+        try CoreHeaderEncoder.write(elfClass: architecture.is64Bit ? .elf64 : .elf32, machine: architecture.elfMachine,
+                                    entries: entries, into: &writer)
         return writer.bytes
     }
 }

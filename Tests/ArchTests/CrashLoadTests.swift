@@ -84,6 +84,17 @@ struct CrashLoadTests {
         #expect(PhysicalRangeSet(ram) == expected)
     }
 
+    @Test func elf32HeadersRefuseMemoryAbove4GiB() throws {
+        var state = Self.state
+        state.kernelText = nil
+        state.pageOffset = 0xc000_0000
+        let low = PhysicalRangeSet([PhysicalRange(unchecked: 0x1000, 0x9fc00)])
+        let header = try ElfCoreHeaderBuilder.build(architecture: .i386, crash: state, memory: low)
+        #expect(header.count == 52 + 32 * 4 && header[4] == 1 && header[18] == 3)
+        let high = PhysicalRangeSet([PhysicalRange(unchecked: 0x1_0000_0000, 0x1_4000_0000)])
+        #expect(throws: ElfCoreError.self) { try ElfCoreHeaderBuilder.build(architecture: .i386, crash: state, memory: high) }
+    }
+
     @Test func pageOffsetFromKcore() throws {
         // ELF64 header + 3 PT_LOADs as /proc/kcore lists them: text (p_paddr of the
         // symbol), vmalloc (p_paddr -1), then the first RAM range in the direct map.

@@ -72,70 +72,25 @@ public struct ElfCoreWriter: Sendable {
         let count = noteSegments.count + loads.count
         guard count < 0xffff else { throw .doesNotFit(field: "e_phnum", value: UInt64(count)) }
 
-        struct Entry { var type: UInt32; var flags: UInt32; var offset: UInt64; var vaddr: UInt64; var paddr: UInt64
-                       var filesz: UInt64; var memsz: UInt64; var align: UInt64 }
-        var entries: [Entry] = []
+        var entries: [ProgramHeaderEntry] = []
         var cursor = headerSize + entrySize * UInt64(count)
         for segment in noteSegments {
             cursor = (cursor + 3) & ~3
-            entries.append(Entry(type: 4, flags: 0, offset: cursor, vaddr: 0, paddr: 0,
-                                 filesz: UInt64(segment.count), memsz: UInt64(segment.count), align: 4))
+            entries.append(ProgramHeaderEntry(type: 4, flags: 0, offset: cursor, vaddr: 0, paddr: 0,
+                                              filesz: UInt64(segment.count), memsz: UInt64(segment.count), align: 4))
             cursor += UInt64(segment.count)
         }
         let mask = loadAlignment - 1
         for load in loads {
             cursor = (cursor + mask) & ~mask
-            entries.append(Entry(type: 1, flags: 7, offset: cursor, vaddr: load.virtualStart.rawValue,
-                                 paddr: load.physicalStart.rawValue, filesz: UInt64(load.bytes.count),
-                                 memsz: load.memorySize, align: 0))
+            entries.append(ProgramHeaderEntry(type: 1, flags: 7, offset: cursor, vaddr: load.virtualStart.rawValue,
+                                              paddr: load.physicalStart.rawValue, filesz: UInt64(load.bytes.count),
+                                              memsz: load.memorySize, align: 0))
             cursor += UInt64(load.bytes.count)
         }
 
         var writer = ByteWriter(byteOrder: byteOrder, reservingCapacity: Int(clamping: cursor))
-        func word(_ value: UInt64, _ field: String) throws(ElfCoreError) {
-            if is64 {
-                writer.write(value)
-            } else {
-                guard let narrow = UInt32(exactly: value) else { throw .doesNotFit(field: field, value: value) }
-                writer.write(narrow)
-            }
-        }
-        writer.write(bytes: [0x7f, 0x45, 0x4c, 0x46, is64 ? 2 : 1, byteOrder == .little ? 1 : 2, 1, 0])
-        writer.writeZeros(8)
-        writer.write(UInt16(4))                    // e_type ET_CORE
-        writer.write(machine)
-        writer.write(UInt32(1))                    // e_version
-        try word(0, "e_entry")
-        try word(headerSize, "e_phoff")
-        try word(0, "e_shoff")
-        writer.write(UInt32(0))                    // e_flags
-        writer.write(UInt16(headerSize))
-        writer.write(UInt16(entrySize))
-        writer.write(UInt16(count))
-        writer.write(UInt16(is64 ? 64 : 40))       // e_shentsize
-        writer.write(UInt16(0))                    // e_shnum
-        writer.write(UInt16(0))                    // e_shstrndx
-        for (index, entry) in entries.enumerated() {
-            let name = "program header \(index)"
-            writer.write(entry.type)
-            if is64 {
-                writer.write(entry.flags)
-                writer.write(entry.offset)
-                writer.write(entry.vaddr)
-                writer.write(entry.paddr)
-                writer.write(entry.filesz)
-                writer.write(entry.memsz)
-                writer.write(entry.align)
-            } else {
-                try word(entry.offset, "\(name) p_offset")
-                try word(entry.vaddr, "\(name) p_vaddr")
-                try word(entry.paddr, "\(name) p_paddr")
-                try word(entry.filesz, "\(name) p_filesz")
-                try word(entry.memsz, "\(name) p_memsz")
-                writer.write(entry.flags)
-                try word(entry.align, "\(name) p_align")
-            }
-        }
+        try CoreHeaderEncoder.write(elfClass: elfClass, machine: machine, entries: entries, into: &writer)
         for (segment, entry) in zip(noteSegments, entries) {
             writer.writeZeros(Int(entry.offset) - writer.bytes.count)
             writer.write(bytes: segment)
