@@ -68,21 +68,24 @@ sys.stdout.buffer.write(data)' >"$work/vmcore-head.bin"
     ks_block "$log" iomem >"$work/iomem.txt"
     readelf -l -W "$work/vmcore-head.bin" >"$work/vmcore-phdrs.txt" 2>&1 || true
     ks_block "$log" vmcore-info >"$work/vmcore-info.json"
-    python3 - "$work/iomem.txt" "$work/vmcore-head.bin" >"$work/check.txt" 2>&1 <<'PY' || { ks_reason "$(tail -n 1 "$work/check.txt")"; return 1; }
-import struct, sys
-iomem = open(sys.argv[1]).read().splitlines()
+    # The memory a vmcore must hold: the first kernel's System RAM minus its crash regions.
+    python3 - "$work/iomem.txt" >"$work/expected-ram.txt" <<'PY'
+import sys
 ram, crash = [], []
-for line in iomem:
+for line in open(sys.argv[1]).read().splitlines():
     rng, _, name = line.strip().partition(" : ")
     a, b = (int(x, 16) for x in rng.split("-"))
     if name == "System RAM": ram.append((a, b + 1))
     if name == "Crash kernel": crash.append((a, b + 1))
-want = []
 for a, b in ram:
     pieces = [(a, b)]
     for c, d in crash:
         pieces = [p for (x, y) in pieces for p in ((x, min(y, c)), (max(x, d), y)) if p[0] < p[1]]
-    want += pieces
+    for x, y in pieces: print(hex(x), hex(y))
+PY
+    python3 - "$work/expected-ram.txt" "$work/vmcore-head.bin" >"$work/check.txt" 2>&1 <<'PY' || { ks_reason "$(tail -n 1 "$work/check.txt")"; return 1; }
+import struct, sys
+want = [tuple(int(v, 16) for v in line.split()) for line in open(sys.argv[1])]
 data = open(sys.argv[2], "rb").read()
 assert data[:4] == b"\x7fELF" and data[4] == 2, "vmcore is not ELF64"
 phoff, = struct.unpack_from("<Q", data, 0x20)
@@ -106,7 +109,7 @@ PY
     # and memory ranges equal to System RAM minus the crash region.
     local release
     release=$(ks_marker_value "$log" first-kernel)
-    python3 - "$work/vmcore-info.json" "$release" "$work/iomem.txt" >"$work/info-check.txt" 2>&1 <<'PY' || { ks_reason "vmcore-dump info: $(tail -n 1 "$work/info-check.txt")"; return 1; }
+    python3 - "$work/vmcore-info.json" "$release" "$work/expected-ram.txt" >"$work/info-check.txt" 2>&1 <<'PY' || { ks_reason "vmcore-dump info: $(tail -n 1 "$work/info-check.txt")"; return 1; }
 import json, sys
 report = json.load(open(sys.argv[1]))
 assert report["release"] == sys.argv[2], f"release {report['release']} != {sys.argv[2]}"
@@ -114,18 +117,7 @@ text = report["kernelText"]
 lo = int(text["virtualStart"], 16); hi = lo + text["size"]
 ips = [int(c["instructionPointer"], 16) for c in report["cpus"]]
 assert any(lo <= ip < hi for ip in ips), f"no CPU's rip {[hex(i) for i in ips]} inside kernel text {hex(lo)}-{hex(hi)}"
-ram, crash = [], []
-for line in open(sys.argv[3]).read().splitlines():
-    rng, _, name = line.strip().partition(" : ")
-    a, b = (int(x, 16) for x in rng.split("-"))
-    if name == "System RAM": ram.append((a, b + 1))
-    if name == "Crash kernel": crash.append((a, b + 1))
-want = []
-for a, b in ram:
-    pieces = [(a, b)]
-    for c, d in crash:
-        pieces = [p for (x, y) in pieces for p in ((x, min(y, c)), (max(x, d), y)) if p[0] < p[1]]
-    want += pieces
+want = [tuple(int(v, 16) for v in line.split()) for line in open(sys.argv[3])]
 got = sorted((int(m["physicalStart"], 16), int(m["physicalEnd"], 16)) for m in report["memory"])
 assert got == sorted(want), f"memory {got} != {sorted(want)}"
 print(f"release {report['release']}, {report['cpuCount']} CPU(s), rip {[hex(i) for i in ips]} in kernel text, {len(got)} RAM ranges ok")
