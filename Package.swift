@@ -37,6 +37,10 @@ let package = Package(
             providers: [.apt(["libelf-dev"])]
         ),
         .target(name: "CKexecSyscalls"),
+        // Page codecs for kdump-compressed dumps (apt libzstd-dev liblzo2-dev libdeflate-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLzo2", pkgConfig: "lzo2", providers: [.apt(["liblzo2-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
 
         // Libraries, lowest layer first.
         .target(
@@ -56,7 +60,12 @@ let package = Package(
         .target(name: "ArchI386", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
         .target(name: "ArchX86_64", dependencies: ["ArchI386", "KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
         .target(name: "ArchPPC", dependencies: ["KexecCore", "SegmentPlanner", "ElfNotes"], swiftSettings: strict),
-        .target(name: "CrashDump", dependencies: ["ElfNotes"], swiftSettings: strict),
+        .target(
+            name: "CrashDump",
+            dependencies: ["ElfNotes", "KexecCore", "CZstd", "CLzo2", "CDeflate",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
 
         // Thin executables: argument parsing and composition only.
         .executableTarget(
@@ -102,7 +111,13 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "CrashDumpTests", dependencies: ["CrashDump", "ElfNotes", "KexecCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CrashDumpTests",
+            dependencies: ["CrashDump", "ElfNotes", "KexecCore", "KexecTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
+
         .testTarget(
             name: "ExamplesTests",
             dependencies: ["KexecCore", "ElfNotes", "CrashDump", "kexec-loader", "vmcore-dump", "KexecTestSupport",
