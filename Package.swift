@@ -74,6 +74,7 @@ let package = Package(
                 "KexecCore",
                 "ArchX86_64",
                 "ArchI386",
+                "ArchPPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -85,6 +86,7 @@ let package = Package(
             dependencies: [
                 "CrashDump",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Examples/vmcore-dump",
             swiftSettings: strict
@@ -104,6 +106,12 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ArchPPCTests",
+            dependencies: ["ArchPPC", "KexecCore", "SegmentPlanner", "ElfNotes", "KexecTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SegmentPlannerTests", dependencies: ["SegmentPlanner", "KexecCore", "KexecTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ElfNotesTests",
@@ -115,6 +123,7 @@ let package = Package(
             name: "CrashDumpTests",
             dependencies: ["CrashDump", "ElfNotes", "KexecCore", "KexecTestSupport",
                            .product(name: "SystemPackage", package: "swift-system")],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
 

@@ -37,8 +37,26 @@ extension VmcoreReport {
             ("memoryTotal", .unsigned(memoryTotal)),
             ("kernelText", kernelText.map(Self.json) ?? .null),
             ("warnings", .array(warnings.map(JSONValue.string))),
-        ])
+        ] + analysisFields)
         return object.encoded + "\n"
+    }
+
+    /// With an analysis: format, dumpLevel, incomplete, panic, sysrq, crashingCPU,
+    /// crashingCPUReason, logTail, pageClasses ({class: frames} or null), problems.
+    private var analysisFields: [(String, JSONValue)] {
+        guard let analysis else { return [] }
+        return [
+            ("format", .string(analysis.format)),
+            ("dumpLevel", analysis.dumpLevel.map { JSONValue.integer(Int64($0)) } ?? .null),
+            ("incomplete", .bool(analysis.isIncomplete)),
+            ("panic", .optional(analysis.panic)),
+            ("sysrq", .optional(analysis.sysrq)),
+            ("crashingCPU", analysis.crashingCPU.map { JSONValue.integer(Int64($0)) } ?? .null),
+            ("crashingCPUReason", .optional(analysis.crashingCPUReason)),
+            ("logTail", .array(analysis.logTail.map(JSONValue.string))),
+            ("pageClasses", analysis.pageClasses.map { classes in .object(classes.map { ($0.name, .unsigned($0.frames)) }) } ?? .null),
+            ("problems", .array(analysis.problems.map(JSONValue.string))),
+        ]
     }
 
     private static func json(_ range: MemoryRange) -> JSONValue {

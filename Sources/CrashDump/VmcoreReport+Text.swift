@@ -31,10 +31,32 @@ extension VmcoreReport {
                 index += 4
             }
         }
+        if let analysis {
+            if let panic = analysis.panic { field("panic", panic) }
+            if let sysrq = analysis.sysrq { field("sysrq", sysrq) }
+            if let cpu = analysis.crashingCPU {
+                field("crashed cpu", "\(cpu)" + (analysis.crashingCPUReason.map { " (\($0))" } ?? ""))
+            }
+        }
         field("memory", "\(memory.count) ranges, \(memoryTotal) bytes (\(binarySize(memoryTotal)))")
-        for range in memory { lines.append("  " + describe(range)) }
+        for range in memory.prefix(16) { lines.append("  " + describe(range)) }
+        if memory.count > 16 { lines.append("  ... \(memory.count - 16) more (all of them in --json)") }
         if let kernelText {
             field("kernel text", describe(kernelText))
+        }
+        if let analysis {
+            var dump = analysis.format
+            if let level = analysis.dumpLevel { dump += ", dump level \(level)" }
+            if analysis.isIncomplete { dump += ", INCOMPLETE" }
+            field("dump", dump)
+            if let classes = analysis.pageClasses {
+                field("page classes", classes.map { "\($0.name) \($0.frames)" }.joined(separator: ", "))
+            }
+            if !analysis.logTail.isEmpty {
+                field("log tail", "")
+                for line in analysis.logTail { lines.append("  " + line) }
+            }
+            for problem in analysis.problems { lines.append("note: " + problem) }
         }
         for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n") + "\n"

@@ -71,6 +71,28 @@ public struct VmcoreReport: Hashable, Sendable {
     /// Problems that did not stop the report: notes dropped while merging, a
     /// malformed VMCOREINFO line, PT_LOADs cut off by the end of the file.
     public var warnings: [String]
+    /// The panic, the crashing CPU, the log's tail and the page classes, when the
+    /// report was read with ``read(vmcorePath:logLines:)``.
+    public var analysis: VmcoreAnalysis?
+
+    init(file: String, elfClass: ElfClass, byteOrder: ByteOrder, machine: UInt16, architecture: KexecArchitecture?,
+         vmcoreInfo info: VmcoreInfo?, cpus: [CPU], memory: [MemoryRange], kernelText: MemoryRange?, warnings: [String]) {
+        self.file = file
+        self.elfClass = elfClass
+        self.byteOrder = byteOrder
+        self.machine = machine
+        self.architecture = architecture
+        hasVmcoreInfo = info != nil
+        osRelease = info?.osRelease
+        pageSize = info?.pageSize
+        crashTime = info?.crashTime
+        buildID = info?.buildID
+        kernelOffset = info?.kernelOffset
+        self.cpus = cpus
+        self.memory = memory
+        self.kernelText = kernelText
+        self.warnings = warnings
+    }
 
     /// The report for `core`.
     /// - Throws: ``ElfCoreError`` when the NT_PRSTATUS notes cannot be decoded.

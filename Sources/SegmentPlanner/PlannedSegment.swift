@@ -43,13 +43,15 @@ public struct PlanDraft: Hashable, Sendable {
     }
 
     /// The memory segments may use: for a normal image System RAM minus the crash
-    /// regions; for a crash image the crash region the kernel loads into.
+    /// regions; for a crash image the System RAM inside the crash region the kernel
+    /// loads into (firmware may keep ranges inside it, e.g. RTAS on PowerPC).
     public var usableMemory: PhysicalRangeSet {
         switch kind {
         case .normal:
             return memoryMap.systemRAM.subtracting(PhysicalRangeSet(memoryMap.crashRegions))
         case .crash:
-            return memoryMap.loadableCrashRegion.map { PhysicalRangeSet([$0]) } ?? PhysicalRangeSet()
+            guard let region = memoryMap.loadableCrashRegion else { return PhysicalRangeSet() }
+            return memoryMap.systemRAM.intersection(PhysicalRangeSet([region]))
         }
     }
 }

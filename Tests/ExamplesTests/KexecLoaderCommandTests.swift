@@ -242,10 +242,4 @@ struct KexecLoaderCommandTests {
         #expect(run.status == 1)
         #expect(run.stderr.contains("cannot open kernel /nonexistent/vmlinuz"))
     }
-
-    @Test func vmcoreDumpSaysItIsNotImplemented() throws {
-        let run = try Loader.run(["dmesg"], product: "vmcore-dump")
-        #expect(run.status == 2)
-        #expect(run.stderr.contains("not implemented yet"))
-    }
 }

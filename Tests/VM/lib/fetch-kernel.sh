@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch and unpack Debian's kernel package for a Debian architecture into a cache outside the repo.
 #
-#   Tests/VM/lib/fetch-kernel.sh [ARCH]             ARCH: amd64 (default), i386; ppc64el prepared
+#   Tests/VM/lib/fetch-kernel.sh [ARCH]             ARCH: amd64 (default), i386, ppc64el
 #   Tests/VM/lib/fetch-kernel.sh --busybox [ARCH]   prints BUSYBOX=... (static busybox for ARCH)
 #
 # Prints shell assignments on stdout (use: eval "$(Tests/VM/lib/fetch-kernel.sh amd64)"):
@@ -81,13 +81,19 @@ ks_fetch_kernel() {
 
     pkg=${KEXEC_SUITE_KERNEL_PKG:-}
     if [ -z "$pkg" ]; then
-        if [ "$_ks_foreign" = 1 ] && ! ks_resolve_kernel_pkg >/dev/null; then
-            ks_enable_foreign_arch "$KERNEL_ARCH"
-        fi
+        # One apt-cache call when it resolves (each takes seconds on hosts without a pkgcache).
         if ! pkg=$(ks_resolve_kernel_pkg); then
-            ks_log "cannot resolve $_ks_meta; running apt-get update"
-            apt-get update -q >&2 || ks_log "apt-get update reported errors (tolerated)"
-            pkg=$(ks_resolve_kernel_pkg) || pkg=
+            pkg=
+            if [ "$_ks_foreign" = 1 ] &&
+                ! dpkg --print-foreign-architectures | grep -qx "$KERNEL_ARCH"; then
+                ks_enable_foreign_arch "$KERNEL_ARCH"
+                pkg=$(ks_resolve_kernel_pkg) || pkg=
+            fi
+            if [ -z "$pkg" ]; then
+                ks_log "cannot resolve $_ks_meta; running apt-get update"
+                apt-get update -q >&2 || ks_log "apt-get update reported errors (tolerated)"
+                pkg=$(ks_resolve_kernel_pkg) || pkg=
+            fi
         fi
     fi
 

@@ -1,2 +1,0 @@
-// The ArchPPC library is not implemented yet; it has no public API so far, so
-// nothing can call into it by mistake. Its work is tracked by issue 7.

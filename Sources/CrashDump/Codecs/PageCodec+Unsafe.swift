@@ -1,0 +1,202 @@
+import CDeflate
+import CLzo2
+import CZstd
+
+// Every C codec call of CrashDump. The contexts are raw C objects owned by one
+// PageCompressor or PageDecompressor, which is itself used by one thread at a
+// time, so no context is ever touched concurrently.
+
+/// LZO's one-time library check (`lzo_init()`, a macro Swift cannot import):
+/// the library compares the sizes of its types with the caller's.
+private let lzoReady: Bool = {
+    let pointer = Int32(MemoryLayout<UnsafeMutableRawPointer>.size)
+    return __lzo_init_v2(UInt32(LZO_VERSION), Int32(MemoryLayout<CShort>.size), Int32(MemoryLayout<CInt>.size),
+                         Int32(MemoryLayout<CLong>.size), Int32(MemoryLayout<UInt32>.size),
+                         Int32(MemoryLayout<lzo_uint>.size), pointer, pointer, pointer,
+                         Int32(MemoryLayout<lzo_callback_t>.size)) == 0
+}()
+
+/// `LZO1X_1_MEM_COMPRESS`: 16384 dictionary entries of one pointer each.
+private let lzoWorkMemorySize = 16384 * MemoryLayout<UnsafeMutableRawPointer>.size
+
+/// The C state of one compressor.
+final class CompressionContexts {
+    let codec: PageCodec
+    /// libdeflate compressor (zlib) or ZSTD_CCtx (zstd).
+    private var context: OpaquePointer?
+    /// LZO1X-1 work memory.
+    private var workMemory: UnsafeMutableRawPointer?
+    /// Worst-case output space for lzo and zstd, which then copy a smaller result out.
+    private var scratch: UnsafeMutableRawBufferPointer?
+
+    /// Safe: each allocation is checked; a failure frees what was made (deinit).
+    init(codec: PageCodec, pageSize: Int) throws(PageCodecError) {
+        self.codec = codec
+        switch codec {
+        case .none:
+            break
+        case .zlib:
+            context = libdeflate_alloc_compressor(1)
+            guard context != nil else { throw .allocationFailed(codec: codec) }
+        case .lzo:
+            guard lzoReady else { throw .allocationFailed(codec: codec) }
+            workMemory = UnsafeMutableRawPointer.allocate(byteCount: lzoWorkMemorySize, alignment: 16)
+            // LZO1X-1 can expand incompressible input to n + n/16 + 64 + 3 bytes.
+            scratch = .allocate(byteCount: pageSize + pageSize / 16 + 67, alignment: 16)
+        case .zstd:
+            context = ZSTD_createCCtx()
+            guard context != nil else { throw .allocationFailed(codec: codec) }
+            scratch = .allocate(byteCount: ZSTD_compressBound(pageSize), alignment: 16)
+        }
+    }
+
+    /// Safe: frees exactly what init allocated, once.
+    deinit {
+        switch codec {
+        case .zlib: if let context { libdeflate_free_compressor(context) }
+        case .zstd: if let context { ZSTD_freeCCtx(context) }
+        case .lzo, .none: break
+        }
+        workMemory?.deallocate()
+        scratch?.deallocate()
+    }
+
+    /// Compresses `page` into `output`; see ``PageCompressor/compress(_:into:)``.
+    ///
+    /// Safe: every C call gets the real lengths of the buffers it reads and
+    /// writes (LZO1X-1 takes no output bound, so it writes into `scratch`, sized
+    /// for its worst case); results are copied out only when they fit `output`.
+    func compress(_ page: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> PageCompression {
+        guard let input = page.baseAddress, !page.isEmpty, let destination = output.baseAddress else { return .storeRaw }
+        let limit = min(output.count, page.count - 1)
+        guard limit > 0 else { return .storeRaw }
+        switch codec {
+        case .none:
+            return .storeRaw
+        case .zlib:
+            guard let context else { return .storeRaw }
+            let size = libdeflate_zlib_compress(context, input, page.count, destination, limit)
+            return size > 0 && size <= limit ? .compressed(size: size) : .storeRaw
+        case .lzo:
+            guard let workMemory, let scratch, let scratchBase = scratch.baseAddress,
+                  scratch.count >= page.count + page.count / 16 + 67 else { return .storeRaw }
+            var size = lzo_uint(scratch.count)
+            let result = lzo1x_1_compress(UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: UInt8.self)),
+                                          lzo_uint(page.count), scratchBase.assumingMemoryBound(to: UInt8.self),
+                                          &size, workMemory)
+            guard result == 0, size > 0, size <= UInt(limit) else { return .storeRaw }
+            destination.copyMemory(from: scratchBase, byteCount: Int(size))
+            return .compressed(size: Int(size))
+        case .zstd:
+            guard let context, let scratch, let scratchBase = scratch.baseAddress else { return .storeRaw }
+            let size = ZSTD_compressCCtx(context, scratchBase, scratch.count, input, page.count, 1)
+            guard ZSTD_isError(size) == 0, size > 0, size <= limit else { return .storeRaw }
+            destination.copyMemory(from: scratchBase, byteCount: size)
+            return .compressed(size: size)
+        }
+    }
+}
+
+/// The C state of one decompressor, made on first use per codec.
+final class DecompressionContexts {
+    private var deflate: OpaquePointer?
+    private var zstd: OpaquePointer?
+
+    init() {}
+
+    /// Safe: frees what was allocated, once.
+    deinit {
+        if let deflate { libdeflate_free_decompressor(deflate) }
+        if let zstd { ZSTD_freeDCtx(zstd) }
+    }
+
+    /// Decompresses `input` into `page` (exactly one page long).
+    ///
+    /// Safe: every C call is bounded by `page.count` for output and
+    /// `input.count` for input; the decoders used are the bounds-checking ones
+    /// (`lzo1x_decompress_safe`, libdeflate, zstd).
+    func decompress(_ codec: PageCodec, _ input: UnsafeRawBufferPointer,
+                    into page: UnsafeMutableRawBufferPointer) throws(PageCodecError) {
+        guard let destination = page.baseAddress, !page.isEmpty else {
+            throw .wrongBufferSize(what: "page buffer", expected: page.count, actual: 0)
+        }
+        switch codec {
+        case .none:
+            guard input.count == page.count, let source = input.baseAddress else {
+                throw .wrongLength(codec: codec, expected: page.count, actual: input.count)
+            }
+            destination.copyMemory(from: source, byteCount: page.count)
+        case .zlib:
+            if deflate == nil { deflate = libdeflate_alloc_decompressor() }
+            guard let deflate else { throw .allocationFailed(codec: codec) }
+            guard let source = input.baseAddress, !input.isEmpty else { throw .corruptData(codec: codec, detail: "no data") }
+            var actual = 0
+            let result = libdeflate_zlib_decompress(deflate, source, input.count, destination, page.count, &actual)
+            switch result {
+            case LIBDEFLATE_SUCCESS:
+                guard actual == page.count else { throw .wrongLength(codec: codec, expected: page.count, actual: actual) }
+            case LIBDEFLATE_INSUFFICIENT_SPACE:
+                throw .wrongLength(codec: codec, expected: page.count, actual: page.count + 1)
+            default:
+                throw .corruptData(codec: codec, detail: "libdeflate result \(result.rawValue)")
+            }
+        case .lzo:
+            guard let source = input.baseAddress, !input.isEmpty else { throw .corruptData(codec: codec, detail: "no data") }
+            var actual = lzo_uint(page.count)
+            let result = lzo1x_decompress_safe(UnsafeMutablePointer(mutating: source.assumingMemoryBound(to: UInt8.self)),
+                                               lzo_uint(input.count), destination.assumingMemoryBound(to: UInt8.self),
+                                               &actual, nil)
+            switch result {
+            case 0:
+                guard actual == UInt(page.count) else {
+                    throw .wrongLength(codec: codec, expected: page.count, actual: Int(actual))
+                }
+            case -5: // LZO_E_OUTPUT_OVERRUN
+                throw .wrongLength(codec: codec, expected: page.count, actual: page.count + 1)
+            default:
+                throw .corruptData(codec: codec, detail: "lzo1x_decompress_safe returned \(result)")
+            }
+        case .zstd:
+            if zstd == nil { zstd = ZSTD_createDCtx() }
+            guard let zstd else { throw .allocationFailed(codec: codec) }
+            guard let source = input.baseAddress, !input.isEmpty else { throw .corruptData(codec: codec, detail: "no data") }
+            let result = ZSTD_decompressDCtx(zstd, destination, page.count, source, input.count)
+            if ZSTD_isError(result) != 0 {
+                let name = ZSTD_getErrorName(result).map { String(cString: $0) } ?? "error \(result)"
+                throw .corruptData(codec: codec, detail: name)
+            }
+            guard result == page.count else { throw .wrongLength(codec: codec, expected: page.count, actual: result) }
+        }
+    }
+}
+
+extension PageCompressor {
+    /// Compresses `page` (exactly ``pageSize`` bytes) into `output`.
+    ///
+    /// The result counts only when it is smaller than a page and fits `output`;
+    /// give `output` at least `pageSize - 1` bytes to never lose a compressible page.
+    /// - Returns: ``PageCompression/compressed(size:)`` with the bytes in
+    ///   `output[0..<size]`, or ``PageCompression/storeRaw``.
+    /// - Throws: ``PageCodecError/wrongBufferSize(what:expected:actual:)`` when
+    ///   `page` is not one page long.
+    public func compress(_ page: UnsafeRawBufferPointer,
+                         into output: UnsafeMutableRawBufferPointer) throws(PageCodecError) -> PageCompression {
+        guard page.count == pageSize else {
+            throw .wrongBufferSize(what: "page", expected: pageSize, actual: page.count)
+        }
+        return contexts.compress(page, into: output)
+    }
+}
+
+extension PageDecompressor {
+    /// Decompresses `input` (compressed with `codec`) into `page`, which must be
+    /// exactly ``pageSize`` bytes; the data must decompress to exactly that.
+    /// - Throws: ``PageCodecError``.
+    public func decompress(_ codec: PageCodec, _ input: UnsafeRawBufferPointer,
+                           into page: UnsafeMutableRawBufferPointer) throws(PageCodecError) {
+        guard page.count == pageSize else {
+            throw .wrongBufferSize(what: "page buffer", expected: pageSize, actual: page.count)
+        }
+        try contexts.decompress(codec, input, into: page)
+    }
+}

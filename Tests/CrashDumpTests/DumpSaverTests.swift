@@ -1,0 +1,213 @@
+import ElfNotes
+import Foundation
+import KexecCore
+import SystemPackage
+import Testing
+@testable import CrashDump
+
+/// A sink over memory that fails with ENOSPC once `limit` bytes of the output
+/// would be passed, like a disk that fills up.
+final class MemorySink: DumpSink {
+    var bytes: [UInt8] = []
+    let limit: UInt64
+    var name: String { "<memory>" }
+    var isSeekable: Bool { true }
+    var unwrittenBytesReadAsZero: Bool { true }
+
+    init(limit: UInt64 = .max) { self.limit = limit }
+
+    func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(CrashDumpError) {
+        let end = offset + UInt64(buffer.count)
+        guard end <= limit else { throw .io(path: name, operation: "write", offset: offset, errno: .noSpace) }
+        if bytes.count < Int(end) { bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count)) }
+        bytes.replaceSubrange(Int(offset)..<Int(end), with: buffer)
+    }
+
+    func finish(size: UInt64) throws(CrashDumpError) {
+        if bytes.count < Int(size) { bytes.append(contentsOf: repeatElement(0, count: Int(size) - bytes.count)) }
+    }
+}
+
+@Suite("vmcore-dump save: writers read back by our readers and by peers")
+struct DumpSaverTests {
+    static let maxPFN = SyntheticKernelCore.maxPFN
+
+    static func source(kernelInfo: Bool) throws -> Vmcore {
+        try Vmcore(source: InMemoryCoreSource(try SyntheticKernelCore.core(kernelInfo: kernelInfo), name: "synthetic.elf"))
+    }
+
+    /// Every page as the original has it: RAM frames only.
+    static func expectSamePages(_ dump: Vmcore, _ original: Vmcore, zeroExcluded: Bool,
+                                sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for pfn in 0..<maxPFN where SyntheticKernelCore.isRAM(pfn) {
+            let want = try original.memory.read(physical: pfn * 4096, count: 4096)
+            let got: [UInt8]
+            do {
+                got = try dump.memory.read(physical: pfn * 4096, count: 4096)
+            } catch {
+                // ELF output without zero pages: the frame is outside every PT_LOAD's file bytes but reads as zeros.
+                Issue.record("pfn \(pfn): \(error)", sourceLocation: sourceLocation)
+                continue
+            }
+            #expect(got == want, "pfn 0x\(String(pfn, radix: 16))", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(arguments: [PageCodec.none, .zlib, .lzo, .zstd], [0, 1])
+    func kdumpRoundTrip(codec: PageCodec, level: Int) throws {
+        let original = try Self.source(kernelInfo: false)
+        let sink = MemorySink()
+        let options = SaveOptions(format: .kdump, codec: codec, dumpLevel: DumpLevel(level: level) ?? [], threads: 3,
+                                  bufferBudget: 256 << 10, cyclePages: 1024)
+        let summary = try DumpSaver.save(original, to: sink, options: options)
+        #expect(summary.pagesPresent == UInt64((0..<Self.maxPFN).filter(SyntheticKernelCore.isRAM).count))
+        #expect(summary.pagesFiltered == 0)
+        #expect(summary.pagesUnreadable == 0)
+        if codec != .none { #expect(summary.pagesCompressed > 0) }
+        if level == 1 { #expect(summary.pagesZero > 0) } else { #expect(summary.pagesZero == 0) }
+        let dump = try Vmcore(source: InMemoryCoreSource(sink.bytes, name: "out.kdump"))
+        #expect(dump.format == .kdumpCompressed)
+        #expect(!dump.isIncomplete)
+        #expect(dump.kdumpHeader?.status.contains(KdumpStatus(rawValue: codec.kdumpFlag)) == true)
+        #expect(dump.notes.bytes == original.notes.bytes)
+        try Self.expectSamePages(dump, original, zeroExcluded: level == 1)
+    }
+
+    @Test func threadCountDoesNotChangeTheOutput() throws {
+        let original = try Self.source(kernelInfo: true)
+        var outputs: [[UInt8]] = []
+        for threads in [1, 2, 5] {
+            let sink = MemorySink()
+            _ = try DumpSaver.save(original, to: sink, options: SaveOptions(codec: .zstd, dumpLevel: .zero, threads: threads,
+                                                                          bufferBudget: 128 << 10, cyclePages: 512))
+            // The header's timestamp (offset 408, 16 bytes) is the wall clock.
+            sink.bytes.replaceSubrange(408..<424, with: repeatElement(0, count: 16))
+            outputs.append(sink.bytes)
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0] == outputs[2])
+    }
+
+    @Test(arguments: [PageCodec.zlib, .lzo, .zstd])
+    func libkdumpfileReadsEveryPage(codec: PageCodec) throws {
+        guard FormatFixtures.hasKdumpfile else {
+            Issue.record("python3-libkdumpfile is not installed (Scripts/install-deps.sh installs it)")
+            return
+        }
+        let original = try Self.source(kernelInfo: true)
+        let sink = MemorySink()
+        _ = try DumpSaver.save(original, to: sink, options: SaveOptions(codec: codec, dumpLevel: .zero, threads: 2))
+        let file = try FormatFixtures.write(sink.bytes, name: "ours-\(codec).kdump")
+        let pages = try FormatFixtures.kdumpfilePages(file, maxPFN: Self.maxPFN)
+        var compared = 0
+        for pfn in 0..<Self.maxPFN where SyntheticKernelCore.isRAM(pfn) {
+            let want = try original.memory.read(physical: pfn * 4096, count: 4096)
+            #expect(pages[Int(pfn)] == want, "libkdumpfile pfn 0x\(String(pfn, radix: 16))")
+            compared += 1
+        }
+        #expect(compared > 3000)
+    }
+
+    @Test func elfOutputDropsZeroRunsAndReadsBack() throws {
+        let original = try Self.source(kernelInfo: true)
+        let sink = MemorySink()
+        // Synthetic pages are zero every 4th frame: single frames, below the split gap, so they stay in the file as holes.
+        let summary = try DumpSaver.save(original, to: sink, options: SaveOptions(format: .elf, dumpLevel: .zero, threads: 2))
+        #expect(summary.pagesZero > 0)
+        let dump = try Vmcore(source: InMemoryCoreSource(sink.bytes, name: "out.elf"))
+        #expect(dump.format == .elf)
+        #expect(!dump.isIncomplete)
+        #expect(dump.elfCore?.loads.contains(where: \.isKernelText) == true)
+        try Self.expectSamePages(dump, original, zeroExcluded: true)
+        let file = try FormatFixtures.write(sink.bytes, name: "ours.elf")
+        let readelf = try FormatFixtures.run("/usr/bin/readelf", ["-l", "-W", file])
+        #expect(readelf.status == 0, "\(readelf.errors)")
+        #expect(readelf.output.contains("NOTE"))
+        #expect(readelf.output.contains("LOAD"))
+    }
+
+    @Test func elfSplitsLongExcludedRuns() throws {
+        // A core with a long run of zero pages in the middle of a RAM range.
+        let page = { (value: UInt8) in [UInt8](repeating: value, count: 4096) }
+        var bytes: [UInt8] = []
+        for pfn in 0..<1024 { bytes.append(contentsOf: (100..<700).contains(pfn) ? page(0) : page(UInt8(pfn % 250 + 1))) }
+        let core = try ElfCoreWriter(architecture: .x86_64, noteSegments: [], loads: [
+            .init(physicalStart: PhysicalAddress(0x100000), virtualStart: VirtualAddress(0xffff_8880_0010_0000), bytes: bytes),
+        ]).bytes()
+        let original = try Vmcore(source: InMemoryCoreSource(core, name: "zeros.elf"))
+        let sink = MemorySink()
+        let summary = try DumpSaver.save(original, to: sink, options: SaveOptions(format: .elf, dumpLevel: .zero))
+        #expect(summary.pagesZero == 600)
+        let dump = try Vmcore(source: InMemoryCoreSource(sink.bytes, name: "out.elf"))
+        let loads = dump.elfCore?.loads ?? []
+        #expect(loads.count == 2)
+        #expect(loads.first.map { $0.fileSize < $0.physical.size } == true, "the excluded run is the first load's tail")
+        #expect(sink.bytes.count < 500 * 4096, "the zero run takes no file space")
+        for pfn in [0, 99, 700, 1023] as [UInt64] {
+            let address = 0x100000 + pfn * 4096
+            #expect(try dump.memory.read(physical: address, count: 4096) == original.memory.read(physical: address, count: 4096))
+        }
+        // Past p_filesz: the reader says "excluded" (crash's "page excluded"), not silently zero.
+        for pfn in [100, 699] as [UInt64] {
+            #expect(throws: CrashDumpError.pageExcluded(pfn: 0x100 + pfn)) {
+                try dump.memory.read(physical: 0x100000 + pfn * 4096, count: 4096)
+            }
+        }
+    }
+
+    @Test func fullDiskLeavesAnIncompleteReadableDump() throws {
+        let original = try Self.source(kernelInfo: false)
+        let complete = MemorySink()
+        _ = try DumpSaver.save(original, to: complete, options: SaveOptions(codec: .lzo, dumpLevel: []))
+        let limit = UInt64(complete.bytes.count) * 2 / 3
+        let sink = MemorySink(limit: limit)
+        do {
+            _ = try DumpSaver.save(original, to: sink, options: SaveOptions(codec: .lzo, dumpLevel: []))
+            Issue.record("the save went through a full disk")
+        } catch {
+            guard case .io(_, "write", _, .noSpace) = error else {
+                Issue.record("expected ENOSPC, got \(error)")
+                return
+            }
+        }
+        let dump = try Vmcore(source: InMemoryCoreSource(sink.bytes, name: "partial.kdump"))
+        #expect(dump.isIncomplete)
+        var readable = 0
+        var missing = 0
+        for pfn in 0..<Self.maxPFN where SyntheticKernelCore.isRAM(pfn) {
+            do {
+                let got = try dump.memory.read(physical: pfn * 4096, count: 4096)
+                #expect(got == (try original.memory.read(physical: pfn * 4096, count: 4096)), "pfn \(pfn)")
+                readable += 1
+            } catch {
+                missing += 1
+            }
+        }
+        #expect(readable > 1000, "pages written before the disk filled stay readable")
+        #expect(missing > 0)
+    }
+
+    @Test func flattenedStreamReassemblesLikeMakedumpfile() throws {
+        let original = try Self.source(kernelInfo: true)
+        let flat = FormatFixtures.path("ours.flat")
+        let descriptor = try FileDescriptor.open(FilePath(flat), .writeOnly, options: [.create, .truncate],
+                                                 permissions: [.ownerReadWrite])
+        do {
+            let sink = try FlattenedDumpSink(descriptor: descriptor, name: flat)
+            _ = try DumpSaver.save(original, to: sink, options: SaveOptions(format: .flat, codec: .lzo, dumpLevel: .zero))
+        }
+        try descriptor.close()
+        // Read directly as a flattened file.
+        let direct = try Vmcore.open(path: FilePath(flat))
+        #expect(direct.isFlattened)
+        try Self.expectSamePages(direct, original, zeroExcluded: true)
+        // Reassembled by us and by makedumpfile -R: the same file.
+        let ours = FormatFixtures.path("ours.kdump")
+        let result = try FlattenedFormat.reassemble(flat: FilePath(flat), to: FilePath(ours))
+        #expect(result.isComplete)
+        if FormatFixtures.hasMakedumpfile {
+            let theirs = try FormatFixtures.makedumpfileReassemble(flat, name: "theirs.kdump")
+            #expect(try FormatFixtures.read(theirs) == FormatFixtures.read(ours))
+        }
+    }
+}
