@@ -4,12 +4,16 @@
 # Builds the purgatory objects from Purgatory/ and embeds them in Swift:
 #     Sources/ArchX86_64/Generated/PurgatoryObjectX86_64.swift
 #     Sources/ArchI386/Generated/PurgatoryObjectI386.swift
+#     Sources/ArchPPC/Generated/PurgatoryObjectPPC64LE.swift   (Purgatory/ppc64, little-endian)
+#     Sources/ArchPPC/Generated/PurgatoryObjectPPC64.swift     (Purgatory/ppc64, big-endian)
+#     Sources/ArchPPC/Generated/PurgatoryObjectPPC32.swift     (Purgatory/ppc32)
 #
 #     Scripts/generate-purgatory.sh            build, test, (re)write the Swift files
 #     Scripts/generate-purgatory.sh --check    build, test, exit 1 if the committed
 #                                              Swift files differ from a fresh build
-#     The qemu boot test (Purgatory/test/qemu-test.sh) runs whenever
-#     qemu-system-x86_64 and python3 exist; --qemu makes it mandatory, --no-qemu skips it.
+#     The qemu boot tests (Purgatory/test/qemu-test.sh, Purgatory/ppc64/test/qemu-test.sh)
+#     run whenever qemu-system-x86_64 / qemu-system-ppc64 and python3 exist; --qemu
+#     makes them mandatory, --no-qemu skips them.
 #
 # Every run first proves the SHA-256 code (Purgatory/test/sha256_test.c against
 # sha256sum), then builds each object twice to prove the build deterministic, and
@@ -17,7 +21,11 @@
 # symbols, only the allowed relocation types, the ABI symbols present with their
 # sizes in .data, and no SSE/AVX/MMX/x87 instruction in the code.
 #
-# Needs clang and ld.lld with the x86_64 and i386 targets (the Swift toolchain's,
+# The PowerPC objects get the same checks (with their own relocation types and
+# symbols, Purgatory/ppc64/README.md), and their SHA-256 build runs the same
+# self-test under qemu-user (qemu-ppc64le, qemu-ppc64, qemu-ppc) where present.
+#
+# Needs clang and ld.lld with the x86_64, i386 and PowerPC targets (the Swift toolchain's,
 # /opt/swift/usr/bin, is found when not on PATH), llvm-objcopy, llvm-objdump,
 # llvm-nm, llvm-readelf (or readelf), base64, sha256sum.
 set -euo pipefail
@@ -32,7 +40,7 @@ for arg in "$@"; do
         --check) CHECK=1 ;;
         --qemu) QEMU=yes ;;
         --no-qemu) QEMU=no ;;
-        -h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "generate-purgatory: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -89,11 +97,45 @@ COMMON_FLAGS=(
 X86_64_FLAGS=(--target=x86_64-linux-gnu -mno-red-zone -mcmodel=large)
 I386_FLAGS=(--target=i386-linux-gnu)
 
+# PowerPC: no floating point, AltiVec or VSX (purgatory runs with MSR[FP/VEC/VSX]
+# possibly off), TOC-relative data (medium code model: TOC16_HA/LO pairs), and
+# the ELFv2 calling convention on both byte orders (no function descriptors).
+PPC_COMMON_FLAGS=(
+    -ffreestanding -fno-builtin -nostdlib -nostdinc
+    -fno-stack-protector -fno-pic -fno-pie
+    -msoft-float -mno-altivec
+    -fno-vectorize -fno-slp-vectorize
+    -fno-asynchronous-unwind-tables -fno-unwind-tables
+    -fno-ident -fno-addrsig -fno-strict-aliasing -fno-common -fno-jump-tables
+    -Os -g0
+    -Wall -Wextra -Werror
+)
+PPC64LE_FLAGS=(--target=powerpc64le-linux-gnu -mabi=elfv2 -mcmodel=medium -mno-vsx -mcpu=power8)
+PPC64_FLAGS=(--target=powerpc64-linux-gnu -mabi=elfv2 -mcmodel=medium -mno-vsx -mcpu=power7)
+PPC32_FLAGS=(--target=powerpc-linux-gnu -mcpu=powerpc)
+
 arch_flags() {
     case "$1" in
         x86_64) printf '%s\n' "${COMMON_FLAGS[@]}" "${X86_64_FLAGS[@]}" ;;
         i386) printf '%s\n' "${COMMON_FLAGS[@]}" "${I386_FLAGS[@]}" ;;
+        ppc64le) printf '%s\n' "${PPC_COMMON_FLAGS[@]}" "${PPC64LE_FLAGS[@]}" ;;
+        ppc64) printf '%s\n' "${PPC_COMMON_FLAGS[@]}" "${PPC64_FLAGS[@]}" ;;
+        ppc32) printf '%s\n' "${PPC_COMMON_FLAGS[@]}" "${PPC32_FLAGS[@]}" ;;
     esac
+}
+
+# arch_sources ARCH: the sources of one object, relative to Purgatory/. The x86
+# objects take their directory and all of common/; the PowerPC ones share
+# ppc64/purgatory-ppc.c and only common/sha256.c (common/purgatory.c and
+# serial.c are x86 code).
+arch_sources() {
+    local src
+    case "$1" in
+        x86_64|i386) for src in "$1"/*.S "$1"/*.c common/*.c; do [ -e "$src" ] && echo "$src"; done ;;
+        ppc64le|ppc64) echo ppc64/entry.S; echo ppc64/purgatory-ppc.c; echo ppc64/console-ppc64.c; echo common/sha256.c ;;
+        ppc32) echo ppc32/entry.S; echo ppc64/purgatory-ppc.c; echo ppc32/console-ppc32.c; echo common/sha256.c ;;
+    esac
+    return 0
 }
 
 # --- SHA-256 self-test --------------------------------------------------------
@@ -152,6 +194,37 @@ sha256_self_test() {
         ran=$((ran + 1))
     done
     [ "$ran" -gt 0 ] || fail "sha256 self-test did not run"
+
+    # PowerPC builds of the same sha256.c, run under qemu-user where present.
+    local emulator target
+    for arch in ppc64le ppc64 ppc32; do
+        case "$arch" in
+            ppc64le) emulator=qemu-ppc64le; emulation=elf64lppc ;;
+            ppc64) emulator=qemu-ppc64; emulation=elf64ppc ;;
+            ppc32) emulator=qemu-ppc; emulation=elf32ppc ;;
+        esac
+        if ! command -v "$emulator" >/dev/null 2>&1; then
+            say "sha256 self-test $arch: skipped ($emulator not installed)"
+            continue
+        fi
+        mapfile -t flags < <(arch_flags "$arch")
+        (cd Purgatory &&
+            "$CLANG" "${flags[@]}" -c common/sha256.c -o "$dir/sha256-$arch.o" &&
+            "$CLANG" "${flags[@]}" -c ppc64/test/sha256_ppc_test.c -o "$dir/sha256_test-$arch.o")
+        "$LLD" -m "$emulation" -static -e _start -o "$dir/sha256-test-$arch" \
+            "$dir/sha256_test-$arch.o" "$dir/sha256-$arch.o"
+        local count=0
+        for input in "$dir"/in/*; do
+            # The user-mode test reads at most 4 MiB, which every input fits.
+            expected=$(sha256sum < "$input" | cut -c1-64)
+            actual=$("$emulator" "$dir/sha256-test-$arch" < "$input" | cut -c1-64) ||
+                fail "sha256 self-test $arch: $(basename "$input"): test program failed"
+            [ "$expected" = "$actual" ] ||
+                fail "sha256 self-test $arch: $(basename "$input"): got $actual, sha256sum says $expected"
+            count=$((count + 1))
+        done
+        say "sha256 self-test $arch: $count inputs match sha256sum under $emulator (one-shot, chunked and byte-wise)"
+    done
 }
 
 # --- building ----------------------------------------------------------------
@@ -164,8 +237,7 @@ build_object() {
     mapfile -t flags < <(arch_flags "$arch")
     (
         cd Purgatory
-        for src in "$arch"/*.S "$arch"/*.c common/*.c; do
-            [ -e "$src" ] || continue
+        arch_sources "$arch" | while read -r src; do
             "$CLANG" "${flags[@]}" -c "$src" -o "$dir/$(echo "$src" | tr '/.' '__').o"
         done
     )
@@ -179,6 +251,7 @@ build_object() {
         --set-section-flags .data=alloc,data \
         --remove-section=.comment \
         --remove-section=.note.GNU-stack \
+        --remove-section=.branch_lt \
         "$dir/merged.o" "$out"
 }
 
@@ -188,6 +261,8 @@ check_object() {
     case "$arch" in
         x86_64) allowed='R_X86_64_64 R_X86_64_PC32 R_X86_64_PLT32 R_X86_64_32 R_X86_64_32S' ;;
         i386) allowed='R_386_32 R_386_PC32 R_386_PLT32' ;;
+        ppc64le|ppc64) allowed='R_PPC64_REL24 R_PPC64_REL16_HA R_PPC64_REL16_LO R_PPC64_TOC16_HA R_PPC64_TOC16_LO R_PPC64_TOC16_LO_DS R_PPC64_ADDR64 R_PPC64_REL32' ;;
+        ppc32) allowed='R_PPC_REL24 R_PPC_ADDR16_HA R_PPC_ADDR16_LO R_PPC_ADDR32 R_PPC_REL32' ;;
     esac
 
     "$READELF" -h "$obj" > "$WORK/header.txt"
@@ -202,6 +277,8 @@ check_object() {
     done
 
     undefined=$("$NM" -u "$obj")
+    # ppc64: .TOC. is the linker-defined TOC pointer the relocator supplies.
+    case "$arch" in ppc64le|ppc64) undefined=$(echo "$undefined" | grep -v ' \.TOC\.$' || true) ;; esac
     [ -z "$undefined" ] || fail "$arch: undefined symbols: $undefined"
 
     types=$("$READELF" -r -W "$obj" | awk '$3 ~ /^R_/ { print $3 }' | sort -u | tr '\n' ' ')
@@ -215,8 +292,12 @@ check_object() {
 
     local symbols want name size section
     symbols=$("$READELF" -s -W "$obj")
-    want="sha256_regions:256 sha256_digest:32 purgatory_options:4 backup_src:8 backup_dest:8 backup_size:8 entry32_regs:36"
-    [ "$arch" = x86_64 ] && want="$want entry64_regs:136"
+    case "$arch" in
+        x86_64|i386)
+            want="sha256_regions:256 sha256_digest:32 purgatory_options:4 backup_src:8 backup_dest:8 backup_size:8 entry32_regs:36"
+            [ "$arch" = x86_64 ] && want="$want entry64_regs:136" ;;
+        *) want="sha256_regions:256 sha256_digest:32 purgatory_options:4 backup_src:8 backup_dest:8 backup_size:8 kernel_entry:8 device_tree:8" ;;
+    esac
     local data_index text_index
     data_index=$("$READELF" -S -W "$obj" | sed -n 's/^ *\[ *\([0-9]*\)\] \.data .*/\1/p')
     text_index=$("$READELF" -S -W "$obj" | sed -n 's/^ *\[ *\([0-9]*\)\] \.text .*/\1/p')
@@ -232,6 +313,19 @@ check_object() {
         fail "$arch: purgatory_start must be a GLOBAL FUNC at offset 0 of .text"
 
     "$OBJDUMP" -d --no-show-raw-insn "$obj" > "$WORK/disassembly.txt"
+    case "$arch" in
+        ppc64le|ppc64|ppc32)
+            # The secondary CPUs' block: kernel_head, 252 bytes at .text + 4.
+            echo "$symbols" | awk -v t="$text_index" \
+                '$8 == "kernel_head" && $2 ~ /^0+4$/ && $3 == 252 && $5 == "GLOBAL" && $7 == t { found = 1 } END { exit !found }' ||
+                fail "$arch: kernel_head must be a GLOBAL symbol of 252 bytes at offset 4 of .text"
+            # No floating-point, AltiVec or VSX instruction.
+            if awk -F'\t' 'NF >= 2 && $1 ~ /^ *[0-9a-f]+:/ { print $2 }' "$WORK/disassembly.txt" |
+                grep -Eq '^(l|st)f[a-z]*|^f[a-z]+|^(mt|mf)fs|^(l|st)v[a-z]*x|^v[a-z]|^xx|^xs|^xv|^(l|st)x[a-z]*|^m[tf]vsr'; then
+                fail "$arch: floating-point or vector instruction in the code"
+            fi
+            return 0 ;;
+    esac
     if grep -Eiq '%(x|y|z)mm|%mm[0-7]|%st|\bf(ld|st|ild|ist|xsave|xrstor)|\b(movdq|movap|movup|pxor|vmov)' "$WORK/disassembly.txt"; then
         fail "$arch: SIMD or x87 instruction in the code"
     fi
@@ -246,7 +340,12 @@ emit_swift() {
     case "$arch" in
         x86_64) class="ELFCLASS64, EM_X86_64, SHT_RELA relocations"; rel="RELA" ;;
         i386) class="ELFCLASS32, EM_386, SHT_REL relocations (addends stored in place)"; rel="REL" ;;
+        ppc64le) class="ELFCLASS64, ELFDATA2LSB, EM_PPC64, ELFv2, SHT_RELA relocations"; rel="RELA" ;;
+        ppc64) class="ELFCLASS64, ELFDATA2MSB, EM_PPC64, ELFv2, SHT_RELA relocations"; rel="RELA" ;;
+        ppc32) class="ELFCLASS32, ELFDATA2MSB, EM_PPC, SHT_RELA relocations"; rel="RELA" ;;
     esac
+    local readme="Purgatory/README.md"
+    case "$arch" in ppc*) readme="Purgatory/ppc64/README.md" ;; esac
     {
         echo "// Generated by Scripts/generate-purgatory.sh from Purgatory/ ($arch). DO NOT EDIT."
         echo "// Change the sources in Purgatory/ and run the script again; CI runs it with --check."
@@ -254,7 +353,7 @@ emit_swift() {
         echo "// Compiler: $CLANG_VERSION"
         echo
         echo "/// The $arch purgatory: a relocatable ELF object (ET_REL, $class)."
-        echo "/// Symbols, layout rules and the relocation types used are described in Purgatory/README.md."
+        echo "/// Symbols, layout rules and the relocation types used are described in $readme."
         echo "enum $enum {"
         echo "    /// SHA-256 of \`bytes\` (lowercase hex), for traceability."
         echo "    static let sha256: String = \"$sha\""
@@ -301,10 +400,13 @@ emit_swift() {
 sha256_self_test
 
 OUT="$WORK/out"
-mkdir -p "$OUT/Sources/ArchX86_64/Generated" "$OUT/Sources/ArchI386/Generated"
+mkdir -p "$OUT/Sources/ArchX86_64/Generated" "$OUT/Sources/ArchI386/Generated" "$OUT/Sources/ArchPPC/Generated"
 TARGETS=(
     "x86_64 PurgatoryObjectX86_64 Sources/ArchX86_64/Generated/PurgatoryObjectX86_64.swift"
     "i386 PurgatoryObjectI386 Sources/ArchI386/Generated/PurgatoryObjectI386.swift"
+    "ppc64le PurgatoryObjectPPC64LE Sources/ArchPPC/Generated/PurgatoryObjectPPC64LE.swift"
+    "ppc64 PurgatoryObjectPPC64 Sources/ArchPPC/Generated/PurgatoryObjectPPC64.swift"
+    "ppc32 PurgatoryObjectPPC32 Sources/ArchPPC/Generated/PurgatoryObjectPPC32.swift"
 )
 for target in "${TARGETS[@]}"; do
     read -r arch enum path <<< "$target"
@@ -325,6 +427,14 @@ if [ "$QEMU" != no ]; then
         fail "--qemu needs qemu-system-x86_64 and python3"
     else
         say "qemu boot test: skipped (needs qemu-system-x86_64 and python3)"
+    fi
+    if command -v qemu-system-ppc64 >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+        Purgatory/ppc64/test/qemu-test.sh "$WORK/purgatory-ppc64le.o" "$WORK/purgatory-ppc64.o" ||
+            fail "ppc64 qemu boot test failed"
+    elif [ "$QEMU" = yes ]; then
+        fail "--qemu needs qemu-system-ppc64 and python3"
+    else
+        say "ppc64 qemu boot test: skipped (needs qemu-system-ppc64 and python3)"
     fi
 fi
 

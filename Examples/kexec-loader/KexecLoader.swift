@@ -1,4 +1,5 @@
 import ArchI386
+import ArchPPC
 import ArchX86_64
 import ArgumentParser
 import KexecCore
@@ -53,7 +54,7 @@ struct KexecLoader: ParsableCommand {
     var autoSyscall = false
 
     // Image options.
-    @Option(name: [.customShort("t"), .customLong("type")], help: "Image type: bzImage64 or bzImage (default: probe the file).")
+    @Option(name: [.customShort("t"), .customLong("type")], help: "Image type: bzImage64, bzImage, elf-x86_64, elf-x86, elf-ppc64 or elf-ppc (default: probe the file).")
     var type: String?
     @Option(name: [.customLong("initrd"), .customLong("ramdisk")], help: "Initial ramdisk for the new kernel.")
     var initrd: String?
@@ -74,8 +75,11 @@ struct KexecLoader: ParsableCommand {
     var dryRun = false
 
     // Planning (the kexec_load path).
-    @Option(name: .customLong("arch"), help: "Architecture of the running kernel to plan for: x86_64, i386 (default: this machine's).")
+    @Option(name: .customLong("arch"), help: "Architecture of the running kernel to plan for: x86_64, i386, ppc64le, ppc64, ppc (default: this machine's).")
     var arch: ArchitectureArgument?
+    @Option(name: .customLong("device-tree"),
+            help: "PowerPC: the running system's device tree, a /proc/device-tree copy (directory) or a .dtb (default: /proc/device-tree). With -p, crash notes and VMCOREINFO come from /sys (or KEXEC_SUITE_SYSFS).")
+    var deviceTree: String?
     @Option(name: .customLong("iomem"), help: "Plan with this /proc/iomem text instead of the running machine's.")
     var iomem: String?
     @Option(name: .customLong("memmap"), help: "Pass this /sys/firmware/memmap-style directory to the new kernel as its e820 map.")
@@ -88,7 +92,7 @@ struct KexecLoader: ParsableCommand {
     var planJSON = false
     @Option(name: .customLong("write-plan"), help: "Write the plan to FILE for kexec-apply instead of loading it.")
     var writePlan: String?
-    @Flag(name: .customLong("console-serial"), help: "Let purgatory report on the serial console (COM1).")
+    @Flag(name: .customLong("console-serial"), help: "Let purgatory report on the serial console (COM1; ppc64: the hypervisor console).")
     var consoleSerial = false
     @Option(name: .customLong("test-corrupt-segment"), help: .hidden)
     var testCorruptSegment: Int?
@@ -113,8 +117,9 @@ struct KexecLoader: ParsableCommand {
         if !loading && kernel != nil { throw ValidationError("a kernel image is only taken with -l, -p or -f") }
         if append != nil && commandLine != nil { throw ValidationError("give --append or --command-line, not both") }
         let planning = iomem != nil || memmap != nil || planJSON || writePlan != nil || arch != nil || testCorruptSegment != nil
+            || deviceTree != nil
         if planning && fileSyscall {
-            throw ValidationError("--iomem, --memmap, --arch, --plan-json and --write-plan plan a kexec_load; they do not apply to -s")
+            throw ValidationError("--iomem, --memmap, --arch, --device-tree, --plan-json and --write-plan plan a kexec_load; they do not apply to -s")
         }
         if planning && !loading { throw ValidationError("planning options need -l or -p") }
     }
@@ -222,6 +227,14 @@ struct KexecLoader: ParsableCommand {
         }
         let kernelBytes = try read(kernel, what: "kernel")
         let initrdBytes = try initrd.map { try read($0, what: "initrd") }
+        let powerPC: Set<KexecArchitecture> = [.ppc64le, .ppc64, .ppc]
+        if deviceTree != nil && !powerPC.contains(architecture) {
+            throw ValidationError("--device-tree is for PowerPC (--arch ppc64le, ppc64 or ppc), not \(architecture)")
+        }
+        if powerPC.contains(architecture) {
+            return try loadPlannedPowerPC(kexec, environment, commandLine: line, architecture: architecture,
+                                          kernel: kernelBytes, initrd: initrdBytes)
+        }
         let iomemTree = try IOMem.read(from: FilePath(iomem ?? "/proc/iomem"))
         let iomemMap = MemoryMap(iomem: iomemTree)
         // A capture kernel learns about the crashed one from the ELF core header,
@@ -238,7 +251,34 @@ struct KexecLoader: ParsableCommand {
             kernel: kernelBytes, initrd: initrdBytes, commandLine: line, kind: kind, architecture: architecture,
             memoryMap: iomemMap, firmwareMap: firmware, memoryMinimum: memMin?.address, memoryMaximum: memMax?.address,
             purgatorySerialConsole: consoleSerial, corruptSegmentForTesting: testCorruptSegment, crashState: crashState)
-        let registry = ImageLoaderRegistry(ArchX86_64.imageLoaders + ArchI386.imageLoaders)
+        try finish(kexec, input: input, architecture: architecture)
+    }
+
+    /// PowerPC: the memory layout and the next kernel's tree come from the device
+    /// tree (there is no usable /proc/iomem); kdump's crash notes from sysfs.
+    private func loadPlannedPowerPC(_ kexec: KexecKernel, _ environment: LoaderEnvironment, commandLine line: String,
+                                    architecture: KexecArchitecture, kernel: [UInt8], initrd: [UInt8]?) throws {
+        let tree = try PPCDeviceTreeSource.blob(at: deviceTree ?? "/proc/device-tree")
+        // Only the crash notes and VMCOREINFO are used: ppc64 has no kernel-text PT_LOAD.
+        // Planning for another machine must read that machine's sysfs, never this one's.
+        if kind == .crash && architecture != KexecArchitecture.host && environment.sysfs == FilePath("/sys") {
+            throw ValidationError("a crash plan for \(architecture) needs that machine's crash notes and VMCOREINFO: set KEXEC_SUITE_SYSFS=DIR to a copy of its /sys (DIR/devices/system/cpu/cpuN/crash_notes, DIR/kernel/vmcoreinfo)")
+        }
+        let crashState = kind == .crash
+            ? try CrashState.read(sysfs: environment.sysfs, iomem: IOMem(resources: []), pageOffset: PPCCrashHeader.pageOffset64)
+            : nil
+        let input = ImageLoadInput(
+            kernel: kernel, initrd: initrd, commandLine: line, kind: kind, architecture: architecture,
+            memoryMap: MemoryMap(regions: []),
+            memoryMinimum: memMin?.address, memoryMaximum: memMax?.address, purgatorySerialConsole: consoleSerial,
+            corruptSegmentForTesting: testCorruptSegment, crashState: crashState, deviceTree: tree)
+        try finish(kexec, input: input, architecture: architecture)
+    }
+
+    /// Picks the loader, plans, and prints, writes or loads the plan.
+    private func finish(_ kexec: KexecKernel, input: ImageLoadInput, architecture: KexecArchitecture) throws {
+        let kernelBytes = input.kernel
+        let registry = ImageLoaderRegistry(ArchX86_64.imageLoaders + ArchI386.imageLoaders + ArchPPC.imageLoaders)
         let loader = try registry.loader(for: kernelBytes, architecture: architecture, type: type)
         let plan = try loader.plan(input)
         if planJSON { print(plan.json(), terminator: "") }

@@ -4,14 +4,23 @@ public import KexecCore
 public enum RelocationMachine: Hashable, Sendable {
     case x86_64
     case i386
+    /// 64-bit PowerPC, either byte order (R_PPC64_*; see RelocatableObject+PowerPC.swift).
+    case ppc64
+    /// 32-bit PowerPC (R_PPC_*).
+    case ppc
 
     init?(elfMachine: UInt16) {
         switch elfMachine {
         case 62: self = .x86_64
         case 3: self = .i386
+        case 21: self = .ppc64
+        case 20: self = .ppc
         default: return nil
         }
     }
+
+    /// Whether the machine's relocations are PowerPC ones.
+    var isPowerPC: Bool { self == .ppc64 || self == .ppc }
 }
 
 /// A relocatable object (ET_REL) that cannot be laid out or relocated.
@@ -108,7 +117,10 @@ public struct RelocatableObject: Sendable {
 
     private func value(of symbol: ElfSymbol, base: UInt64) throws(RelocationError) -> UInt64 {
         switch symbol.sectionIndex {
-        case 0: throw .undefinedSymbol(symbol.name)
+        case 0:
+            // ppc64: `.TOC.` is the linker-defined TOC pointer (see tocPointer(base:)).
+            if machine == .ppc64 && symbol.name == ".TOC." { return tocPointer(base: base) }
+            throw .undefinedSymbol(symbol.name)
         case 0xfff1: return symbol.value  // SHN_ABS
         default:
             guard let offset = sectionOffsets[Int(symbol.sectionIndex)] else {
@@ -180,6 +192,12 @@ public struct RelocatableObject: Sendable {
                 throw .symbolIndexOutOfRange(section: table.name, index: symbolIndex)
             }
             let symbolValue = try value(of: symbols[Int(symbolIndex)], base: base)
+            if machine.isPowerPC {
+                guard rela else { throw .unsupportedRelocation(section: target.name, offset: offset, type: type) }
+                try applyPowerPC(type: type, symbolIndex: Int(symbolIndex), symbolValue: symbolValue, addend: addend,
+                                 target: target, targetOffset: targetOffset, offset: offset, base: base, image: &image)
+                continue
+            }
             let width = relocationWidth(type)
             guard let width, offset <= target.size, target.size - offset >= UInt64(width) else {
                 if width == nil { throw .unsupportedRelocation(section: target.name, offset: offset, type: type) }

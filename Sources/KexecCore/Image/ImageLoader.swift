@@ -29,11 +29,17 @@ public struct ImageLoadInput: Sendable {
     public var corruptSegmentForTesting: Int?
     /// For crash images: what the ELF core header describes.
     public var crashState: CrashState?
+    /// PowerPC: the running system's device tree as a flattened blob (a .dtb, or
+    /// `/proc/device-tree` flattened by the caller). The loader reads the memory
+    /// layout from it and hands an edited copy to the next kernel; ``memoryMap``
+    /// then only contributes a crash region, if it has one.
+    public var deviceTree: [UInt8]?
 
     public init(kernel: [UInt8], initrd: [UInt8]? = nil, commandLine: String, kind: ImageKind,
                 architecture: KexecArchitecture, memoryMap: MemoryMap, firmwareMap: [MemoryRegion]? = nil,
                 pageSize: PageSize? = nil, memoryMinimum: PhysicalAddress? = nil, memoryMaximum: PhysicalAddress? = nil,
-                purgatorySerialConsole: Bool = false, corruptSegmentForTesting: Int? = nil, crashState: CrashState? = nil) {
+                purgatorySerialConsole: Bool = false, corruptSegmentForTesting: Int? = nil, crashState: CrashState? = nil,
+                deviceTree: [UInt8]? = nil) {
         self.kernel = kernel
         self.initrd = initrd
         self.commandLine = commandLine
@@ -47,6 +53,7 @@ public struct ImageLoadInput: Sendable {
         self.purgatorySerialConsole = purgatorySerialConsole
         self.corruptSegmentForTesting = corruptSegmentForTesting
         self.crashState = crashState
+        self.deviceTree = deviceTree
     }
 }
 

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The C part of the PowerPC purgatory (ppc64 in both byte orders, ppc32): the
+// variables the loader patches, the SHA-256 check of the loaded segments
+// (common/sha256.c) and the kdump backup copy. The entry code
+// (ppc64/entry.S, ppc32/entry.S) runs this on its own stack, in real mode, and
+// enters the next kernel when it returns.
+
+#include "purgatory-ppc.h"
+#include "../common/sha256.h"
+
+// Patched by the loader (by symbol name, in the target's byte order). Every
+// one is initialised and forced into .data so it has bytes to patch.
+struct ppc_region sha256_regions[PPC_REGION_COUNT] PURGATORY_PATCHED = {{0, 0}};
+uint8_t sha256_digest[32] PURGATORY_PATCHED = {0};
+uint32_t purgatory_options PURGATORY_PATCHED = 0;
+uint64_t backup_src PURGATORY_PATCHED = 0;
+uint64_t backup_dest PURGATORY_PATCHED = 0;
+uint64_t backup_size PURGATORY_PATCHED = 0;
+uint64_t kernel_entry PURGATORY_PATCHED = 0;
+uint64_t device_tree PURGATORY_PATCHED = 0;
+
+// The stack the entry code switches to (never patched, so .bss is fine).
+uint8_t purgatory_stack[PPC_STACK_SIZE] __attribute__((aligned(16)));
+
+void purgatory_spin(void)
+{
+    for (;;)
+        __asm__ volatile("or 1,1,1" : : : "memory");  // lowest SMT priority, forever
+}
+
+static void put_string(const char *s)
+{
+    while (*s != '\0')
+        console_putc(*s++);
+}
+
+static void put_hex64(uint64_t v)
+{
+    put_string("0x");
+    for (int shift = 60; shift >= 0; shift -= 4)
+        console_putc("0123456789abcdef"[(v >> shift) & 0xf]);
+}
+
+static void put_dec(uint32_t v)
+{
+    char digits[10];
+    unsigned n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && n < sizeof(digits));
+    while (n != 0)
+        console_putc(digits[--n]);
+}
+
+static void put_bytes_hex(const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        console_putc("0123456789abcdef"[p[i] >> 4]);
+        console_putc("0123456789abcdef"[p[i] & 0xf]);
+    }
+}
+
+// True when [start, start + len) is addressable through a pointer here (on
+// ppc32 it must end at or below 4 GiB; on ppc64 it must not wrap).
+static int addressable(uint64_t start, uint64_t len)
+{
+    uint64_t limit = (uintptr_t)-1;
+    return start <= limit && len - 1 <= limit - start;
+}
+
+static PURGATORY_NORETURN void fail(int console)
+{
+    if (console)
+        put_string("purgatory: halting\n");
+    purgatory_spin();
+}
+
+static void verify(uint32_t options)
+{
+    int console = (options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS)) != 0;
+    struct sha256_ctx ctx;
+    uint8_t computed[SHA256_DIGEST_SIZE];
+    unsigned count = 0;
+    uint64_t total = 0;
+
+    sha256_init(&ctx);
+    for (; count < PPC_REGION_COUNT; count++) {
+        uint64_t start = sha256_regions[count].start;
+        uint64_t len = sha256_regions[count].len;
+        if (len == 0)
+            break;
+        if (!addressable(start, len)) {
+            if (console) {
+                put_string("purgatory: sha256 region ");
+                put_dec(count);
+                put_string(" not addressable, start ");
+                put_hex64(start);
+                put_string(" len ");
+                put_hex64(len);
+                console_putc('\n');
+            }
+            fail(console);
+        }
+        sha256_update(&ctx, (const void *)(uintptr_t)start, (uintptr_t)len);
+        total += len;
+    }
+    sha256_final(&ctx, computed);
+
+    uint8_t difference = 0;
+    for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
+        difference |= (uint8_t)(computed[i] ^ sha256_digest[i]);
+
+    if (difference != 0) {
+        if (console) {
+            put_string("purgatory: sha256 digest mismatch over ");
+            put_dec(count);
+            put_string(" regions, ");
+            put_hex64(total);
+            put_string(" bytes\npurgatory:   expected ");
+            put_bytes_hex(sha256_digest, SHA256_DIGEST_SIZE);
+            put_string("\npurgatory:   computed ");
+            put_bytes_hex(computed, SHA256_DIGEST_SIZE);
+            console_putc('\n');
+            for (unsigned i = 0; i < count; i++) {
+                put_string("purgatory:   region ");
+                put_dec(i);
+                put_string(" start ");
+                put_hex64(sha256_regions[i].start);
+                put_string(" len ");
+                put_hex64(sha256_regions[i].len);
+                console_putc('\n');
+            }
+        }
+        fail(console);
+    }
+    if (options & PPC_OPT_PROGRESS) {
+        put_string("purgatory: sha256 ok, ");
+        put_dec(count);
+        put_string(" regions, ");
+        put_hex64(total);
+        put_string(" bytes\n");
+    }
+}
+
+// Forward copy, eight bytes at a time while both ends are aligned. The kdump
+// backup source (the first 64 KiB) and destination (in the crash region) never
+// overlap.
+static void backup_copy(uint64_t dest, uint64_t src, uint64_t size)
+{
+    volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)dest;
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)src;
+    uintptr_t n = (uintptr_t)size;
+
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        while (n >= 8) {
+            *(volatile uint64_t *)(volatile void *)d = *(const volatile uint64_t *)(const volatile void *)s;
+            d += 8;
+            s += 8;
+            n -= 8;
+        }
+    }
+    while (n != 0) {
+        *d++ = *s++;
+        n--;
+    }
+}
+
+void purgatory_main(uint32_t boot_cpu)
+{
+    uint32_t options = purgatory_options;
+    int progress = (options & PPC_OPT_PROGRESS) != 0;
+
+    if (progress) {
+        put_string("\npurgatory: started on cpu ");
+        put_dec(boot_cpu);
+        console_putc('\n');
+    }
+
+    if (options & PPC_OPT_VERIFY)
+        verify(options);
+    else if (progress)
+        put_string("purgatory: sha256 check skipped\n");
+
+    if (backup_size != 0) {
+        if (!addressable(backup_src, backup_size) || !addressable(backup_dest, backup_size)) {
+            if (options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS))
+                put_string("purgatory: backup region not addressable\n");
+            fail((options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS)) != 0);
+        }
+        if (progress) {
+            put_string("purgatory: backup ");
+            put_hex64(backup_size);
+            put_string(" bytes from ");
+            put_hex64(backup_src);
+            put_string(" to ");
+            put_hex64(backup_dest);
+            console_putc('\n');
+        }
+        backup_copy(backup_dest, backup_src, backup_size);
+    }
+
+    if (progress) {
+        put_string("purgatory: entering the kernel at ");
+        put_hex64(kernel_entry);
+        put_string(", device tree at ");
+        put_hex64(device_tree);
+        console_putc('\n');
+    }
+}
