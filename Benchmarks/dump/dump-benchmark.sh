@@ -50,7 +50,7 @@ cat "$vmcore" >/dev/null
 read -r cat_s _ _ < <(measure /dev/null cat "$vmcore")
 echo "# dump benchmark on $(basename "$vmcore") ($((size / 1000000)) MB), $cores cores, $(date -u +%F)"
 echo
-echo "cat: ${cat_s}s ($(awk -v b="$size" -v s="$cat_s" 'BEGIN { printf "%.0f", s > 0 ? b / s / 1e6 : 0 }') MB/s)"
+echo "cat: ${cat_s}s ($(awk -v b="$size" -v s="$cat_s" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }') MB/s)"
 echo
 echo "| level | codec | threads | makedumpfile s | vmcore-dump s | speedup | makedumpfile MiB | vmcore-dump MiB | makedumpfile bytes | vmcore-dump bytes | vmcore-dump MB/s of input |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -72,7 +72,7 @@ for level in $LEVELS; do
             read -r o_s o_rss o_bytes < <(measure "$outdir/o.kdump" "$VMCORE_DUMP" save -d "$level" --compress "$codec" \
                 --threads "$threads" "$vmcore" "$outdir/o.kdump")
             speedup=$(awk -v m="$m_s" -v o="$o_s" 'BEGIN { if (m == "-" || o == 0) print "-"; else printf "%.2fx", m / o }')
-            rate=$(awk -v b="$size" -v s="$o_s" 'BEGIN { printf "%.0f", s > 0 ? b / s / 1e6 : 0 }')
+            rate=$(awk -v b="$size" -v s="$o_s" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }')
             echo "| $level | $codec | $threads | $m_s | $o_s | $speedup | $m_rss | $o_rss | $m_bytes | $o_bytes | $rate |"
         done
     done

@@ -36,7 +36,7 @@ final class CompressionContexts {
         case .none:
             break
         case .zlib:
-            context = libdeflate_alloc_compressor(1)
+            context = libdeflate_alloc_compressor(2)
             guard context != nil else { throw .allocationFailed(codec: codec) }
         case .lzo:
             guard lzoReady else { throw .allocationFailed(codec: codec) }

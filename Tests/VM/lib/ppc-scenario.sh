@@ -259,7 +259,10 @@ ks_ppc_plan() {
     printf '%q ' "${plan_cmd[@]}" >"$work/plan.cmd"
     echo >>"$work/plan.cmd"
     rm -f "$work/plan.kxp"
-    KEXEC_SUITE_FORBID_LIVE=1 "${plan_cmd[@]}" >"$work/plan.out" 2>&1 || rc=$?
+    # A crash plan reads the crash notes and VMCOREINFO addresses of the guest, collected in (a).
+    local envs=(KEXEC_SUITE_FORBID_LIVE=1)
+    if [ "$flag" = -p ] && [ -d "$work/collect/sys" ]; then envs+=("KEXEC_SUITE_SYSFS=$work/collect/sys"); fi
+    env "${envs[@]}" "${plan_cmd[@]}" >"$work/plan.out" 2>&1 || rc=$?
     sed 's/^/[plan] /' "$work/plan.out" >&2
     if [ "$rc" = 0 ] && [ -s "$work/plan.kxp" ]; then
         ks_log "plan: $(stat -c %s "$work/plan.kxp") bytes"

@@ -1,7 +1,4 @@
 # shellcheck shell=bash
-# PENDING (not in the default run; KS_INCLUDE_PENDING=1 or name it): needs `kexec-loader --arch
-# ppc64le --device-tree` (the ppc64le planner) and kexec-apply-ppc64le.
-#
 # ppc64le kexec through a plan made on the host, modeled on apply-i386-to-i386:
 #  (a) boot Debian's ppc64el kernel in qemu-system-ppc64 -M pseries (-m $KS_PPC_MEM, default 1G)
 #      with guest/dump-devicetree-ppc.sh; its /proc/device-tree lands in WORK/collect/device-tree
@@ -21,7 +18,6 @@
 #   kexec-tools       no plan: `kexec -l` + `kexec -e` inside the guest
 #                     (guest/kexec-tools-ppc-guest.sh), same inner image and stage-2 checks.
 # shellcheck disable=SC2034 # read by run.sh (grep)
-KS_PENDING=1
 KS_NEEDS_LOADER=1
 KS_NEEDS_APPLY=1
 # shellcheck source=Tests/VM/lib/ppc-scenario.sh

@@ -1,8 +1,4 @@
 # shellcheck shell=bash
-# PENDING (not in the default run; KS_INCLUDE_PENDING=1 or name it): needs `kexec-loader --arch
-# ppc64le --device-tree ... -p --write-plan` (ppc64 kdump planning: elfcorehdr with PRSTATUS
-# notes, backup region, placement in the crash region) and kexec-apply-ppc64le.
-#
 # ppc64le kdump through a plan made on the host:
 #  (a) Debian's ppc64el kernel with crashkernel=$KS_PPC_CRASHKERNEL (default 256M) in
 #      qemu-system-ppc64 -M pseries -m 1G: its /proc/device-tree (with linux,crashkernel-*),
@@ -22,7 +18,6 @@
 # `kexec -p` on the host under qemu-user (apply-ppc64le/kexec-tools-plan.c), (a) and (c)
 # unchanged; kexec-tools arms with `kexec -p` inside the guest instead of (a)-(b).
 # shellcheck disable=SC2034 # read by run.sh (grep)
-KS_PENDING=1
 KS_NEEDS_LOADER=1
 KS_NEEDS_APPLY=1
 # shellcheck source=Tests/VM/lib/ppc-scenario.sh
