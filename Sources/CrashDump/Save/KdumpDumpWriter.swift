@@ -10,7 +10,8 @@ import KexecCore
 /// 2. data: the kept frames are read in chunks, zero pages found, the rest
 ///    compressed by the workers, and descriptors plus data written in PFN order.
 ///
-/// One zero page is written first and shared by every zero or unreadable frame.
+/// One zero page is written first and shared by every zero or unreadable frame,
+/// at every dump level (level bit 1 only decides what the summary calls dropped).
 /// When a write fails (a full disk), the descriptors of everything already
 /// written are flushed and the header is rewritten with the INCOMPLETE status,
 /// so readers see every page up to the last complete one.
@@ -86,8 +87,7 @@ struct KdumpDumpWriter {
                     let group = Array(work[next..<min(next + workers.count, work.count)])
                     run(group, on: workers, memory: memory)
                     for (index, chunk) in group.enumerated() {
-                        try committer.commit(workers[index], chunk: chunk, excludeZero: options.excludesZeroPages,
-                                             summary: &summary)
+                        try committer.commit(workers[index], chunk: chunk, summary: &summary)
                     }
                     next += group.count
                     progress.update(pagesDone: committer.pagesDone,
@@ -151,18 +151,19 @@ struct KdumpCommitter {
         pendingDescriptors = ByteWriter(byteOrder: byteOrder)
     }
 
-    mutating func commit(_ worker: PageWorker, chunk: PageChunk, excludeZero: Bool,
-                         summary: inout SaveSummary) throws(CrashDumpError) {
+    mutating func commit(_ worker: PageWorker, chunk: PageChunk, summary: inout SaveSummary) throws(CrashDumpError) {
         staging.removeAll(keepingCapacity: true)
         var descriptors: [KdumpPageDescriptor] = []
         descriptors.reserveCapacity(worker.results.count)
         var cursor = dataOffset
         for (index, result) in worker.results.enumerated() {
             switch result {
-            case .zero where excludeZero:
+            case .zero:
+                // Dropped (level bit 1) or not, a zero page reads back the same
+                // through the shared zero page: no need to store or compress it.
                 descriptors.append(zero)
                 summary.pagesZero += 1
-            case .zero, .raw:
+            case .raw:
                 let bytes = worker.page(index)
                 staging.append(contentsOf: bytes)
                 descriptors.append(KdumpPageDescriptor(offset: cursor, size: UInt32(bytes.count), flags: 0))
