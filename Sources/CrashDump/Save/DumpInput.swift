@@ -6,6 +6,9 @@ public import KexecCore
 public struct DumpInput: Sendable {
     /// The crashed machine's memory.
     public var memory: any PhysicalMemory
+    /// The page frames to write: whole pages of ``memory`` (a partial page at the
+    /// end of a PT_LOAD is left out, as makedumpfile does).
+    public var frames: [Range<UInt64>]
     /// The notes blob (PRSTATUS per CPU, VMCOREINFO, ...) as one byte sequence.
     public var notes: [UInt8]
     /// The byte order of every field of the crashed machine.
@@ -32,6 +35,7 @@ public struct DumpInput: Sendable {
                 utsname: KdumpUtsname, kernelText: (physical: Range<UInt64>, virtualStart: UInt64)?,
                 directMapOffset: UInt64?, physBase: UInt64, cpuCount: Int) {
         self.memory = memory
+        frames = (memory as? ElfVmcoreMemory)?.wholePageFrames ?? memory.pageFrames
         self.notes = notes
         self.byteOrder = byteOrder
         self.elfClass = elfClass

@@ -168,7 +168,7 @@ struct ElfDumpWriter {
         while start < memory.maxPFN {
             let count = min(cycle, memory.maxPFN - start)
             var present = CycleBitmap(base: start, count: count)
-            for range in memory.pageFrames where range.overlaps(present.frames) { present.insert(range) }
+            for range in input.frames where range.overlaps(present.frames) { present.insert(range) }
             var keep = present
             try filter.filter(&keep)
             if let protected = kernelTextFrames {

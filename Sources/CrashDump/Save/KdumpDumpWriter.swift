@@ -46,7 +46,7 @@ struct KdumpDumpWriter {
         while cycleStart < maxPFN {
             let count = min(cycle, maxPFN - cycleStart)
             var present = CycleBitmap(base: cycleStart, count: count)
-            for range in memory.pageFrames where range.overlaps(present.frames) { present.insert(range) }
+            for range in input.frames where range.overlaps(present.frames) { present.insert(range) }
             var keep = present
             try filter.filter(&keep)
             summary.pagesPresent += present.population
@@ -79,7 +79,7 @@ struct KdumpDumpWriter {
             while cycleStart < maxPFN {
                 let count = min(cycle, maxPFN - cycleStart)
                 var keep = CycleBitmap(base: cycleStart, count: count)
-                for range in memory.pageFrames where range.overlaps(keep.frames) { keep.insert(range) }
+                for range in input.frames where range.overlaps(keep.frames) { keep.insert(range) }
                 try filter.filter(&keep)
                 let work = chunks(of: keep, limit: chunkPages)
                 var next = 0

@@ -33,6 +33,10 @@ public struct ElfVmcoreMemory: PhysicalMemory {
     public let pageSize: Int
     /// Frames with at least one byte in the file, merged.
     public let pageFrames: [Range<UInt64>]
+    /// The frames whose every byte the file holds: ``pageFrames`` without the
+    /// partial frames at the edges of a PT_LOAD (makedumpfile's notion of a page in
+    /// the dump, which the writers use).
+    public let wholePageFrames: [Range<UInt64>]
     /// One past the frame of the highest PT_LOAD byte.
     public let maxPFN: UInt64
     let pieces: [Piece]
@@ -61,6 +65,18 @@ public struct ElfVmcoreMemory: PhysicalMemory {
             }
         }
         pageFrames = frames
+        var whole: [Range<UInt64>] = []
+        for piece in pieces where piece.fileBytes > 0 {
+            let first = (piece.start + size - 1) / size
+            let end = piece.fileEnd / size
+            guard first < end else { continue }
+            if let previous = whole.last, first <= previous.upperBound {
+                whole[whole.count - 1] = previous.lowerBound..<max(previous.upperBound, end)
+            } else {
+                whole.append(first..<end)
+            }
+        }
+        wholePageFrames = whole
         let highest = pieces.map(\.end).max() ?? 0
         maxPFN = highest / size + (highest % size == 0 ? 0 : 1)
     }
