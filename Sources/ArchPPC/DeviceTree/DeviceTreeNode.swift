@@ -73,7 +73,7 @@ public struct DeviceTreeNode: Hashable, Sendable, CustomStringConvertible {
     /// (`memory` finds `memory@0`), as libfdt's path lookup does.
     public func childIndex(named name: String) -> Int? {
         if let exact = children.firstIndex(where: { $0.name == name }) { return exact }
-        guard !name.contains("@") else { return nil }
+        guard !name.utf8.contains(UInt8(ascii: "@")) else { return nil }
         return children.firstIndex { $0.baseName == name }
     }
 
