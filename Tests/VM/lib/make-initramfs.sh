@@ -71,6 +71,9 @@ put_binary() {
     [ -f "$src" ] || ks_die "no such binary: $src"
     put "$src" "$dest"
     chmod 0755 "$stage/${dest#/}"
+    # Symbols only cost memory in the guest (a capture kernel unpacks its initramfs into
+    # what is left of the crash region); the host's strip skips foreign binaries.
+    strip --strip-unneeded "$stage/${dest#/}" 2>/dev/null || true
     # Static binaries make ldd fail ("not a dynamic executable"): nothing to add then.
     while read -r lib; do
         [ -e "$stage/${lib#/}" ] || put "$lib" "$lib"
