@@ -35,9 +35,9 @@ ks_marker_value() {
 ks_has_marker() {
     local log=$1 name=$2
     if [ $# -ge 3 ]; then
-        ks_marker_values "$log" "$name" | grep -Fxq -- "$3"
+        [ "$(ks_marker_values "$log" "$name" | grep -Fxc -- "$3")" -gt 0 ]
     else
-        tr -d '\r' <"$log" | grep -q "KEXEC-SUITE: ${name}\\( \\|\$\\)"
+        [ "$(tr -d '\r' <"$log" | grep -c "KEXEC-SUITE: ${name}\\( \\|\$\\)")" -gt 0 ]
     fi
 }
 

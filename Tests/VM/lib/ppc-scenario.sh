@@ -339,7 +339,7 @@ PY
 # ks_ppc_require_planner: fails at once (before any boot) with an explicit reason when
 # $KEXEC_LOADER has no --device-tree option, i.e. cannot plan for ppc64le yet.
 ks_ppc_require_planner() {
-    "$KEXEC_LOADER" --help 2>&1 | grep -q -- '--device-tree' && return 0
+    [ "$("$KEXEC_LOADER" --help 2>&1 | grep -c -- '--device-tree')" -gt 0 ] && return 0
     ks_reason "(b) host plan step: $KEXEC_LOADER has no --device-tree option yet (the ppc64le planner, kexec-loader --arch ppc64le --device-tree DIR --write-plan, is not implemented)"
     return 1
 }
