@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CrashDumpTests",
-            dependencies: ["CrashDump", "ElfNotes", "KexecCore", "KexecTestSupport",
+            dependencies: ["CrashDump", "ElfNotes", "KexecCore", "KexecTestSupport", "CDeflate",
                            .product(name: "SystemPackage", package: "swift-system")],
             exclude: ["Fixtures"],
             swiftSettings: strict

@@ -8,7 +8,7 @@
 public enum PageCodec: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Stored as is.
     case none
-    /// zlib format (RFC 1950) at level 1; readers decompress with zlib's `uncompress()`.
+    /// zlib format (RFC 1950), libdeflate level 1 or 2 per page; readers decompress with zlib's `uncompress()`.
     case zlib
     /// LZO1X-1.
     case lzo
