@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiler: clang version 21.0.0
 
+import KexecCore
+
 /// The i386 purgatory: a relocatable ELF object (ET_REL, ELFCLASS32, EM_386, SHT_REL relocations (addends stored in place)).
 /// Symbols, layout rules and the relocation types used are described in Purgatory/README.md.
 enum PurgatoryObjectI386 {
@@ -13,7 +15,7 @@ enum PurgatoryObjectI386 {
     static let byteCount: Int = 6440
 
     /// The object file itself. Relocation sections are REL.
-    static let bytes: [UInt8] = decodeBase64("""
+    static let bytes: [UInt8] = Base64.decodeEmbedded("""
         f0VMRgEBAQAAAAAAAAAAAAEAAwABAAAAAAAAAAAAAACYFwAAAAAAADQAAAAAACgACgAIAAAAAAAAAAAAAAAAAPr8DwEVYgEAAOoQ
         AAAAEAC4GAAAAI7YjsCO0I7gjui8AEAAAOj8////oQAAAACLHQQAAACLDQgAAACLFQwAAACLNRAAAACLPRQAAACLJRgAAACLLRwA
         AAD/LSAAAADMzPr06/xVU1dWgey8AAAAoQAAAACoAolEJCB1CagBdSnpmgIAAInD6Pz////HBCR7AQAA6Pz////2wwF1DMcEJC0A
@@ -101,30 +103,4 @@ enum PurgatoryObjectI386 {
         CAAAAAcAAAADAAAABAAAAAgAAAAiAAAAAgAAAAAAAAAAAAAAIBMAAHACAAAJAAAAEgAAAAQAAAAQAAAAEAAAAAMAAAAAAAAAAAAA
         AJAVAAA8AAAAAAAAAAAAAAABAAAAAAAAABoAAAADAAAAAAAAAAAAAADMFQAAygEAAAAAAAAAAAAAAQAAAAAAAAA=
         """)
-
-    /// Standard base64 (RFC 4648) to bytes; whitespace and "=" padding are skipped.
-    private static func decodeBase64(_ text: String) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(text.utf8.count / 4 * 3)
-        var accumulator: UInt32 = 0
-        var pendingBits = 0
-        for character in text.utf8 {
-            let value: UInt32
-            switch character {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(character - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(character - UInt8(ascii: "a")) + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(character - UInt8(ascii: "0")) + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            default: continue
-            }
-            accumulator = (accumulator << 6) | value
-            pendingBits += 6
-            if pendingBits >= 8 {
-                pendingBits -= 8
-                result.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(pendingBits)))
-            }
-        }
-        return result
-    }
 }
