@@ -211,3 +211,91 @@ struct DumpSaverTests {
         }
     }
 }
+
+@Suite("vmcore-dump save: mapped input and remembered bitmaps change nothing in the output")
+struct DumpSaverInputPathTests {
+    /// The output with the header's wall-clock timestamp (offset 408, 16 bytes) cleared.
+    static func save(_ vmcore: Vmcore, _ options: SaveOptions) throws -> [UInt8] {
+        let sink = MemorySink()
+        _ = try DumpSaver.save(vmcore, to: sink, options: options)
+        if options.format != .elf { sink.bytes.replaceSubrange(408..<424, with: repeatElement(0, count: 16)) }
+        return sink.bytes
+    }
+
+    @Test("a vmcore file is mapped chunk by chunk and gives the bytes pread gives",
+          arguments: [SaveOptions.Format.kdump, .elf])
+    func mappedFileEqualsMemory(format: SaveOptions.Format) throws {
+        let core = try SyntheticKernelCore.core(kernelInfo: true)
+        let path = try FormatFixtures.write(core, name: "mapped-input-\(format).elf")
+        let file = try Vmcore.open(path: FilePath(path))
+        let memory = try #require(file.memory as? ElfVmcoreMemory)
+        // Inside one PT_LOAD: mapped, and the same bytes as a read.
+        let frame = try #require(memory.wholePageFrames.first { $0.count > 4 })
+        let start = (frame.lowerBound + 1) * 4096
+        let mapping = try #require(memory.mapping(physical: start, count: 3 * 4096))
+        #expect(Array(mapping.bytes) == (try memory.read(physical: start, count: 3 * 4096)))
+        // Past the load's file bytes or from a source in memory: not mapped.
+        #expect(memory.mapping(physical: (frame.upperBound - 1) * 4096, count: 2 * 4096) == nil)
+        let inMemory = try Vmcore(source: InMemoryCoreSource(core, name: "synthetic.elf"))
+        #expect((inMemory.memory as? ElfVmcoreMemory)?.mapping(physical: start, count: 4096) == nil)
+
+        let options = SaveOptions(format: format, codec: .lzo, dumpLevel: .zero, threads: 2,
+                                  bufferBudget: 256 << 10, cyclePages: 1024)
+        #expect(try Self.save(file, options) == Self.save(inMemory, options))
+    }
+
+    /// Drops every third frame and counts how often it is asked.
+    final class EveryThirdFrame: PageFilter {
+        var calls = 0
+        func filter(_ kept: inout CycleBitmap) throws(CrashDumpError) {
+            calls += 1
+            for pfn in kept.frames where pfn % 3 == 0 { kept.set(pfn, false) }
+        }
+    }
+
+    @Test("pass 2 uses pass 1's bitmaps; judged again (cache over budget) the file is the same",
+          arguments: [SaveOptions.Format.kdump, .elf])
+    func cacheBudgetDoesNotChangeTheOutput(format: SaveOptions.Format) throws {
+        let vmcore = try DumpSaverTests.source(kernelInfo: true)
+        let input = try DumpSaver.dumpInput(vmcore)
+        var options = SaveOptions(format: format, codec: .zstd, dumpLevel: .zero, threads: 2,
+                                  bufferBudget: 256 << 10, cyclePages: 1024)
+        let cycles = Int((input.memory.maxPFN + 1023) / 1024)
+        var outputs: [[UInt8]] = []
+        for budget in [8 << 20, 0] {
+            options.bitmapCacheBudget = budget
+            let filter = EveryThirdFrame()
+            let sink = MemorySink()
+            let throttle = ProgressThrottle(handler: nil)
+            let summary: SaveSummary
+            if format == .elf {
+                summary = try ElfDumpWriter(input: input, options: options, filter: filter, sink: sink, progress: throttle).write()
+            } else {
+                summary = try KdumpDumpWriter(
+                    input: input, options: options, filter: filter, sink: sink, progress: throttle,
+                    makeEncoder: { () throws(CrashDumpError) -> (any PageEncoding)? in
+                        do { return try PageCodec.zstd.makeCompressor(pageSize: 4096) } catch { throw .unsupported("\(error)") }
+                    },
+                    layout: KdumpHeaderLayout(architecture: .x86_64)).write()
+                sink.bytes.replaceSubrange(408..<424, with: repeatElement(0, count: 16))
+            }
+            #expect(summary.pagesFiltered > 1000)
+            #expect(filter.calls == (budget == 0 ? 2 * cycles : cycles), "budget \(budget)")
+            outputs.append(sink.bytes)
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+
+    @Test("the bitmap cache stores in order until the budget, then forgets everything")
+    func cacheBudget() {
+        let cache = CycleBitmapCache(budget: 3 * 16)
+        let bitmap = CycleBitmap(base: 0, count: 128)  // 16 bytes
+        cache.store([bitmap])
+        cache.store([bitmap, bitmap])
+        #expect(cache.load(0)?.count == 1)
+        #expect(cache.load(1)?.count == 2)
+        #expect(cache.load(2) == nil)
+        cache.store([bitmap])
+        #expect(cache.load(0) == nil, "past the budget, the writer judges every cycle again")
+    }
+}

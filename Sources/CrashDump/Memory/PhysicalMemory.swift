@@ -47,6 +47,14 @@ extension PhysicalMemory {
     }
 }
 
+/// Physical memory some of whose ranges can be mapped in place instead of read
+/// (an ELF vmcore file): the save path's way to skip a copy.
+protocol MappablePhysicalMemory: PhysicalMemory {
+    /// The `count` bytes from physical `address` mapped read-only, or nil when they
+    /// are not one contiguous piece of a mappable file (then ``read(physical:into:)``).
+    func mapping(physical address: UInt64, count: Int) -> FileMapping?
+}
+
 /// The crashed kernel's virtual address space: kernel text, the direct map,
 /// vmalloc and vmemmap, translated with the kernel's own page tables.
 public protocol KernelMemory: Sendable {

@@ -17,6 +17,9 @@ struct CycleBitmap: Sendable, Hashable {
     /// The frames covered.
     var frames: Range<UInt64> { base..<base + count }
 
+    /// The memory the bits take.
+    var byteCount: Int { words.count * 8 }
+
     /// Whether frame `pfn` is set.
     func contains(_ pfn: UInt64) -> Bool {
         guard frames.contains(pfn) else { return false }

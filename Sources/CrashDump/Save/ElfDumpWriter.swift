@@ -33,7 +33,8 @@ struct ElfDumpWriter {
         // Pass 1: segments.
         var builder = ElfSegmentBuilder(splitGap: splitGap)
         var previousEnd: UInt64? = nil
-        try forEachCycle { present, keep in
+        let cache = CycleBitmapCache(budget: options.bitmapCacheBudget)
+        try forEachCycle(cache: cache) { present, keep in
             summary.pagesPresent += present.population
             var keptFrames = keep
             if options.excludesZeroPages {
@@ -104,7 +105,7 @@ struct ElfDumpWriter {
         var written = dataOffset
         do throws(CrashDumpError) {
             var segmentIndex = 0
-            try forEachCycle { (_: CycleBitmap, keep: CycleBitmap) throws(CrashDumpError) in
+            try forEachCycle(cache: cache) { (_: CycleBitmap, keep: CycleBitmap) throws(CrashDumpError) in
                 var work: [PageChunk] = []
                 for range in segmentRanges(segments, in: keep.frames) {
                     var inside = keep
@@ -160,13 +161,24 @@ struct ElfDumpWriter {
         return result
     }
 
-    /// Calls `body(present, kept)` for each cycle of page frames in order.
-    private func forEachCycle(_ body: (CycleBitmap, CycleBitmap) throws(CrashDumpError) -> Void) throws(CrashDumpError) {
+    /// Calls `body(present, kept)` for each cycle of page frames in order; the
+    /// bitmaps of the first call are remembered in `cache` for the second.
+    private func forEachCycle(cache: CycleBitmapCache,
+                              _ body: (CycleBitmap, CycleBitmap) throws(CrashDumpError) -> Void) throws(CrashDumpError) {
         let memory = input.memory
         let cycle = max(options.cyclePages / 64 * 64, 64)
         var start: UInt64 = 0
+        var index = 0
         while start < memory.maxPFN {
             let count = min(cycle, memory.maxPFN - start)
+            defer {
+                start += count
+                index += 1
+            }
+            if let cached = cache.load(index), cached.count == 2 {
+                try body(cached[0], cached[1])
+                continue
+            }
             var present = CycleBitmap(base: start, count: count)
             for range in input.frames where range.overlaps(present.frames) { present.insert(range) }
             var keep = present
@@ -179,8 +191,8 @@ struct ElfDumpWriter {
                 text.subtract(inverse(of: present))
                 keep.insert(runsOf: text)
             }
+            cache.store([present, keep])
             try body(present, keep)
-            start += count
         }
     }
 

@@ -7,7 +7,8 @@ import KexecCore
 /// 1. classify: for each cycle, the present frames (1st bitmap) and the kept
 ///    frames (2nd bitmap) are computed and written, and the kept frames counted,
 ///    which fixes where the page descriptors end and the page data begins;
-/// 2. data: the kept frames are read in chunks, zero pages found, the rest
+/// 2. data: the kept frames (remembered from pass 1 while they fit 8 MiB, else
+///    classified again) are read in chunks, zero pages found, the rest
 ///    compressed by the workers, and descriptors plus data written in PFN order.
 ///
 /// One zero page is written first and shared by every zero or unreadable frame,
@@ -41,6 +42,7 @@ struct KdumpDumpWriter {
 
         // Pass 1: bitmaps and the count of kept frames.
         let cycle = max(options.cyclePages / 8 * 8, 8)
+        let cache = CycleBitmapCache(budget: options.bitmapCacheBudget)
         var kept: UInt64 = 0
         var cycleStart: UInt64 = 0
         while cycleStart < maxPFN {
@@ -49,6 +51,7 @@ struct KdumpDumpWriter {
             for range in input.frames where range.overlaps(present.frames) { present.insert(range) }
             var keep = present
             try filter.filter(&keep)
+            cache.store([keep])
             summary.pagesPresent += present.population
             let keptHere = keep.population
             kept += keptHere
@@ -76,11 +79,18 @@ struct KdumpDumpWriter {
         progress.start(total: kept)
         do throws(CrashDumpError) {
             cycleStart = 0
+            var cycleIndex = 0
             while cycleStart < maxPFN {
                 let count = min(cycle, maxPFN - cycleStart)
-                var keep = CycleBitmap(base: cycleStart, count: count)
-                for range in input.frames where range.overlaps(keep.frames) { keep.insert(range) }
-                try filter.filter(&keep)
+                var keep: CycleBitmap
+                if let cached = cache.load(cycleIndex)?.first {
+                    keep = cached
+                } else {
+                    keep = CycleBitmap(base: cycleStart, count: count)
+                    for range in input.frames where range.overlaps(keep.frames) { keep.insert(range) }
+                    try filter.filter(&keep)
+                }
+                cycleIndex += 1
                 let work = chunks(of: keep, limit: chunkPages)
                 var next = 0
                 while next < work.count {

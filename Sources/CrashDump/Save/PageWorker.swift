@@ -38,9 +38,14 @@ final class PageWorker: @unchecked Sendable {
         results.reserveCapacity(capacity)
     }
 
-    /// The bytes of page `index` of the chunk as read.
+    /// The chunk's bytes mapped in place, when the memory could map them; kept
+    /// until the next chunk so the committing thread can still copy raw pages.
+    private var mapped: FileMapping?
+
+    /// The bytes of page `index` of the chunk as read (pages of a chunk are contiguous).
     func page(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: buffers.input[index * pageSize..<(index + 1) * pageSize])
+        let bytes = mapped?.bytes ?? UnsafeRawBufferPointer(buffers.input)
+        return UnsafeRawBufferPointer(rebasing: bytes[index * pageSize..<(index + 1) * pageSize])
     }
 
     /// The compressed bytes `offset ..< offset + size` of the output buffer.
@@ -48,27 +53,20 @@ final class PageWorker: @unchecked Sendable {
         UnsafeRawBufferPointer(rebasing: buffers.output[offset..<offset + size])
     }
 
-    /// Reads and encodes `chunk` (at most ``capacity`` pages). A failed read of the
-    /// whole chunk is retried page by page so one bad page costs only itself.
+    /// Reads and encodes `chunk` (at most ``capacity`` pages): maps it in place
+    /// when the memory can, else reads it into the input buffer. A failed read of
+    /// the whole chunk is retried page by page so one bad page costs only itself.
     func process(_ chunk: PageChunk, memory: any PhysicalMemory, detectZero: Bool) {
         self.chunk = chunk
         results.removeAll(keepingCapacity: true)
         let count = min(chunk.count, capacity)
-        let size = UInt64(pageSize)
         var pageErrors: [Int: CrashDumpError] = [:]
-        do throws(CrashDumpError) {
-            try memory.read(physical: chunk.firstPFN * size,
-                            into: UnsafeMutableRawBufferPointer(rebasing: buffers.input[0..<count * pageSize]))
-        } catch {
-            for index in 0..<count {
-                do throws(CrashDumpError) {
-                    try memory.read(physical: (chunk.firstPFN + UInt64(index)) * size,
-                                    into: UnsafeMutableRawBufferPointer(
-                                        rebasing: buffers.input[index * pageSize..<(index + 1) * pageSize]))
-                } catch {
-                    pageErrors[index] = error
-                }
-            }
+        mapped = nil
+        if let mappable = memory as? any MappablePhysicalMemory {
+            mapped = mappable.mapping(physical: chunk.firstPFN * UInt64(pageSize), count: count * pageSize)
+        }
+        if mapped == nil {
+            pageErrors = read(chunk, count: count, memory: memory)
         }
         bytesRead += UInt64(count * pageSize)
         for index in 0..<count {
@@ -93,5 +91,27 @@ final class PageWorker: @unchecked Sendable {
                 results.append(.raw)
             }
         }
+    }
+
+    /// Reads `count` pages of `chunk` into the input buffer; returns the pages
+    /// that could not be read.
+    private func read(_ chunk: PageChunk, count: Int, memory: any PhysicalMemory) -> [Int: CrashDumpError] {
+        let size = UInt64(pageSize)
+        var pageErrors: [Int: CrashDumpError] = [:]
+        do throws(CrashDumpError) {
+            try memory.read(physical: chunk.firstPFN * size,
+                            into: UnsafeMutableRawBufferPointer(rebasing: buffers.input[0..<count * pageSize]))
+        } catch {
+            for index in 0..<count {
+                do throws(CrashDumpError) {
+                    try memory.read(physical: (chunk.firstPFN + UInt64(index)) * size,
+                                    into: UnsafeMutableRawBufferPointer(
+                                        rebasing: buffers.input[index * pageSize..<(index + 1) * pageSize]))
+                } catch {
+                    pageErrors[index] = error
+                }
+            }
+        }
+        return pageErrors
     }
 }

@@ -25,6 +25,9 @@ public struct SaveOptions: Sendable {
     public var bufferBudget: Int
     /// Page frames classified per cycle (bounds the bitmaps held at once).
     public var cyclePages: UInt64
+    /// The most bytes of first-pass bitmaps kept for the second pass (past it,
+    /// the page descriptors are judged again): 8 MiB, 256 GiB of 4 KiB pages.
+    var bitmapCacheBudget = 8 << 20
 
     /// Options with makedumpfile-like defaults: kdump format, zstd, dump level 31.
     public init(format: Format = .kdump, codec: PageCodec = .zstd, dumpLevel: DumpLevel = .all, threads: Int = 1,

@@ -7,7 +7,8 @@ import KexecCore
 /// The kernel-text PT_LOAD repeats part of a RAM load and is used only where no
 /// other load covers its bytes. Bytes of a load past `p_filesz` (pages
 /// `makedumpfile -E` excluded) are not dumped. A read takes one `pread` per
-/// contiguous piece of file, straight into the caller's buffer.
+/// contiguous piece of file, straight into the caller's buffer; the save path
+/// maps its chunks in place instead when the source is a file.
 public struct ElfVmcoreMemory: PhysicalMemory {
     /// One non-overlapping piece of a PT_LOAD.
     struct Piece: Sendable {
@@ -176,5 +177,18 @@ public struct ElfVmcoreMemory: PhysicalMemory {
             RawMemory.zero(buffer, done..<done + Int(count))
             done += Int(count)
         }
+    }
+}
+
+extension ElfVmcoreMemory: MappablePhysicalMemory {
+    /// Maps `[address, address + count)` when one piece's file bytes hold all of it.
+    func mapping(physical address: UInt64, count: Int) -> FileMapping? {
+        guard count > 0, let mappable = source as? any MappableByteSource else { return nil }
+        let index = pieceIndex(atOrAfter: address)
+        guard index < pieces.count else { return nil }
+        let piece = pieces[index]
+        let (end, overflow) = address.addingReportingOverflow(UInt64(count))
+        guard !overflow, piece.start <= address, end <= piece.fileEnd else { return nil }
+        return mappable.map(at: piece.fileOffset &+ (address - piece.start), count: count)
     }
 }

@@ -15,6 +15,13 @@ public protocol DumpByteSource: CoreFileSource {
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CrashDumpError)
 }
 
+/// A byte source whose bytes can also be mapped in place (a file).
+protocol MappableByteSource {
+    /// `count` bytes at `offset` mapped read-only, or nil when they cannot be
+    /// (outside the source, or the system refuses).
+    func map(at offset: UInt64, count: Int) -> FileMapping?
+}
+
 /// `source` as a ``DumpByteSource``: itself when it is one, else a wrapper that
 /// copies through `read(at:count:)`.
 public func adaptedForDumpReading(_ source: any CoreFileSource) -> any DumpByteSource {

@@ -54,3 +54,10 @@ public final class DumpFile: DumpByteSource {
         try FileIO.preadFully(descriptor, name: name, offset: offset, into: buffer)
     }
 }
+
+extension DumpFile: MappableByteSource {
+    func map(at offset: UInt64, count: Int) -> FileMapping? {
+        guard count > 0, (try? checkExtent(field: "map", offset: offset, count: UInt64(count))) != nil else { return nil }
+        return FileMapping(descriptor: descriptor, offset: offset, count: count)
+    }
+}
