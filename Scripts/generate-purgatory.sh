@@ -16,10 +16,11 @@
 #     makes them mandatory, --no-qemu skips them.
 #
 # Every run first proves the SHA-256 code (Purgatory/test/sha256_test.c against
-# sha256sum), then builds each object twice to prove the build deterministic, and
-# checks each object: ET_REL, sections .text/.rodata/.data/.bss only, no undefined
-# symbols, only the allowed relocation types, the ABI symbols present with their
-# sizes in .data, and no SSE/AVX/MMX/x87 instruction in the code.
+# sha256sum) and the region check (Purgatory/test/regions_test.c), then builds
+# each object twice to prove the build deterministic, and checks each object:
+# ET_REL, sections .text/.rodata/.data/.bss only, no undefined symbols, only the
+# allowed relocation types, the ABI symbols present with their sizes in .data,
+# and no SSE/AVX/MMX/x87 instruction in the code.
 #
 # The PowerPC objects get the same checks (with their own relocation types and
 # symbols, Purgatory/ppc64/README.md), and their SHA-256 build runs the same
@@ -126,14 +127,14 @@ arch_flags() {
 
 # arch_sources ARCH: the sources of one object, relative to Purgatory/. The x86
 # objects take their directory and all of common/; the PowerPC ones share
-# ppc64/purgatory-ppc.c and only common/sha256.c (common/purgatory.c and
-# serial.c are x86 code).
+# ppc64/purgatory-ppc.c and only common/regions.c and common/sha256.c
+# (common/purgatory.c and serial.c are x86 code).
 arch_sources() {
     local src
     case "$1" in
         x86_64|i386) for src in "$1"/*.S "$1"/*.c common/*.c; do [ -e "$src" ] && echo "$src"; done ;;
-        ppc64le|ppc64) echo ppc64/entry.S; echo ppc64/purgatory-ppc.c; echo ppc64/console-ppc64.c; echo common/sha256.c ;;
-        ppc32) echo ppc32/entry.S; echo ppc64/purgatory-ppc.c; echo ppc32/console-ppc32.c; echo common/sha256.c ;;
+        ppc64le|ppc64) echo ppc64/entry.S; echo ppc64/purgatory-ppc.c; echo ppc64/console-ppc64.c; echo common/regions.c; echo common/sha256.c ;;
+        ppc32) echo ppc32/entry.S; echo ppc64/purgatory-ppc.c; echo ppc32/console-ppc32.c; echo common/regions.c; echo common/sha256.c ;;
     esac
     return 0
 }
@@ -225,6 +226,35 @@ sha256_self_test() {
         done
         say "sha256 self-test $arch: $count inputs match sha256sum under $emulator (one-shot, chunked and byte-wise)"
     done
+}
+
+# --- region check self-test ---------------------------------------------------
+
+# common/regions.c (the segment check every purgatory calls) against
+# Purgatory/test/regions_test.c, built like the x86 objects and run on the host.
+regions_self_test() {
+    local dir="$WORK/regions" arch flags emulation output ran=0
+    mkdir -p "$dir"
+    for arch in x86_64 i386; do
+        mapfile -t flags < <(arch_flags "$arch")
+        (cd Purgatory &&
+            "$CLANG" "${flags[@]}" -c common/sha256.c -o "$dir/sha256-$arch.o" &&
+            "$CLANG" "${flags[@]}" -c common/regions.c -o "$dir/regions-$arch.o" &&
+            "$CLANG" "${flags[@]}" -c test/regions_test.c -o "$dir/regions_test-$arch.o")
+        emulation=elf_x86_64
+        [ "$arch" = i386 ] && emulation=elf_i386
+        "$LLD" -m "$emulation" -static -e _start -o "$dir/regions-test-$arch" \
+            "$dir/regions_test-$arch.o" "$dir/regions-$arch.o" "$dir/sha256-$arch.o"
+        if output=$("$dir/regions-test-$arch" 2>&1); then
+            say "region check self-test $arch: ${output#regions_test: }"
+            ran=$((ran + 1))
+        elif [ "$arch" = i386 ] && [ -z "$output" ]; then
+            say "region check self-test i386: skipped (this host does not run i386 binaries)"
+        else
+            fail "region check self-test $arch: ${output:-the test program does not run}"
+        fi
+    done
+    [ "$ran" -gt 0 ] || fail "region check self-test did not run"
 }
 
 # --- building ----------------------------------------------------------------
@@ -374,6 +404,7 @@ emit_swift() {
 # --- main ----------------------------------------------------------------------
 
 sha256_self_test
+regions_self_test
 
 OUT="$WORK/out"
 mkdir -p "$OUT/Sources/ArchX86_64/Generated" "$OUT/Sources/ArchI386/Generated" "$OUT/Sources/ArchPPC/Generated"

@@ -4,7 +4,6 @@
 // patches, SHA-256 verification of the loaded segments, and the kdump backup copy.
 
 #include "purgatory.h"
-#include "sha256.h"
 
 // Patched by the loader (by symbol name). Initialised and forced into .data.
 struct purgatory_region sha256_regions[PURGATORY_REGION_COUNT] PURGATORY_PATCHED = {{0, 0}};
@@ -18,14 +17,6 @@ void purgatory_halt(void)
 {
     for (;;)
         __asm__ volatile("cli; hlt" : : : "memory");
-}
-
-// True when [start, start + len) is addressable by a pointer on this
-// architecture (on i386 it must end at or below 4 GiB; on x86_64 not wrap).
-static int region_addressable(uint64_t start, uint64_t len)
-{
-    uint64_t limit = (uintptr_t)-1;
-    return start <= limit && len - 1 <= limit - start;
 }
 
 static void print_regions(unsigned count)
@@ -43,59 +34,43 @@ static void print_regions(unsigned count)
 
 static void verify(int progress)
 {
-    struct sha256_ctx ctx;
-    uint8_t computed[SHA256_DIGEST_SIZE];
-    unsigned count = 0;
-    uint64_t total = 0;
+    struct purgatory_check check;
+    enum purgatory_check_status status =
+        purgatory_check_regions(sha256_regions, PURGATORY_REGION_COUNT, sha256_digest, &check);
 
-    sha256_init(&ctx);
-    for (; count < PURGATORY_REGION_COUNT; count++) {
-        uint64_t start = sha256_regions[count].start;
-        uint64_t len = sha256_regions[count].len;
-        if (len == 0)
-            break;
-        if (!region_addressable(start, len)) {
-            serial_init();
-            serial_puts("purgatory: sha256 region ");
-            serial_put_dec(count);
-            serial_puts(" not addressable, start ");
-            serial_put_hex64(start);
-            serial_puts(" len ");
-            serial_put_hex64(len);
-            serial_puts("; halting\n");
-            purgatory_halt();
-        }
-        sha256_update(&ctx, (const void *)(uintptr_t)start, (uintptr_t)len);
-        total += len;
+    if (status == PURGATORY_CHECK_UNADDRESSABLE) {
+        serial_init();
+        serial_puts("purgatory: sha256 region ");
+        serial_put_dec(check.count);
+        serial_puts(" not addressable, start ");
+        serial_put_hex64(sha256_regions[check.count].start);
+        serial_puts(" len ");
+        serial_put_hex64(sha256_regions[check.count].len);
+        serial_puts("; halting\n");
+        purgatory_halt();
     }
-    sha256_final(&ctx, computed);
-
-    uint8_t difference = 0;
-    for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
-        difference |= (uint8_t)(computed[i] ^ sha256_digest[i]);
-
-    if (difference != 0) {
+    if (status == PURGATORY_CHECK_MISMATCH) {
         // Always reported, whatever the progress option says; never returns.
         serial_init();
         serial_puts("purgatory: sha256 digest mismatch over ");
-        serial_put_dec(count);
+        serial_put_dec(check.count);
         serial_puts(" regions, ");
-        serial_put_hex64(total);
+        serial_put_hex64(check.total);
         serial_puts(" bytes\n");
         serial_puts("purgatory:   expected ");
         serial_put_bytes_hex(sha256_digest, SHA256_DIGEST_SIZE);
         serial_puts("\npurgatory:   computed ");
-        serial_put_bytes_hex(computed, SHA256_DIGEST_SIZE);
+        serial_put_bytes_hex(check.computed, SHA256_DIGEST_SIZE);
         serial_putc('\n');
-        print_regions(count);
+        print_regions(check.count);
         serial_puts("purgatory: halting\n");
         purgatory_halt();
     }
     if (progress) {
         serial_puts("purgatory: sha256 ok, ");
-        serial_put_dec(count);
+        serial_put_dec(check.count);
         serial_puts(" regions, ");
-        serial_put_hex64(total);
+        serial_put_hex64(check.total);
         serial_puts(" bytes\n");
     }
 }
@@ -139,8 +114,8 @@ void purgatory_main(void)
         serial_puts("purgatory: sha256 check skipped\n");
 
     if (backup_size != 0) {
-        if (!region_addressable(backup_src, backup_size) ||
-            !region_addressable(backup_dest, backup_size)) {
+        if (!purgatory_addressable(backup_src, backup_size) ||
+            !purgatory_addressable(backup_dest, backup_size)) {
             serial_init();
             serial_puts("purgatory: backup region not addressable; halting\n");
             purgatory_halt();

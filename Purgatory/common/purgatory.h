@@ -6,18 +6,12 @@
 #define PURGATORY_H
 
 #include "types.h"
+#include "regions.h"
 
 // purgatory_options bits (the loader sets them).
 #define PURGATORY_OPT_VERIFY   (1u << 0)  // check sha256_regions against sha256_digest
 #define PURGATORY_OPT_PROGRESS (1u << 1)  // print progress lines on COM1
 #define PURGATORY_OPT_ENTER32  (1u << 2)  // x86_64 only: enter the next kernel in 32-bit mode
-
-#define PURGATORY_REGION_COUNT 16
-
-struct purgatory_region {
-    uint64_t start;  // physical address
-    uint64_t len;    // bytes; 0 ends the list
-};
 
 extern struct purgatory_region sha256_regions[PURGATORY_REGION_COUNT];
 extern uint8_t sha256_digest[32];

@@ -2,16 +2,15 @@
 //
 // The C part of the PowerPC purgatory (ppc64 in both byte orders, ppc32): the
 // variables the loader patches, the SHA-256 check of the loaded segments
-// (common/sha256.c) and the kdump backup copy. The entry code
+// (common/regions.c, common/sha256.c) and the kdump backup copy. The entry code
 // (ppc64/entry.S, ppc32/entry.S) runs this on its own stack, in real mode, and
 // enters the next kernel when it returns.
 
 #include "purgatory-ppc.h"
-#include "../common/sha256.h"
 
 // Patched by the loader (by symbol name, in the target's byte order). Every
 // one is initialised and forced into .data so it has bytes to patch.
-struct ppc_region sha256_regions[PPC_REGION_COUNT] PURGATORY_PATCHED = {{0, 0}};
+struct purgatory_region sha256_regions[PURGATORY_REGION_COUNT] PURGATORY_PATCHED = {{0, 0}};
 uint8_t sha256_digest[32] PURGATORY_PATCHED = {0};
 uint32_t purgatory_options PURGATORY_PATCHED = 0;
 uint64_t backup_src PURGATORY_PATCHED = 0;
@@ -62,14 +61,6 @@ static void put_bytes_hex(const uint8_t *p, unsigned n)
     }
 }
 
-// True when [start, start + len) is addressable through a pointer here (on
-// ppc32 it must end at or below 4 GiB; on ppc64 it must not wrap).
-static int addressable(uint64_t start, uint64_t len)
-{
-    uint64_t limit = (uintptr_t)-1;
-    return start <= limit && len - 1 <= limit - start;
-}
-
 static PURGATORY_NORETURN void fail(int console)
 {
     if (console)
@@ -80,50 +71,34 @@ static PURGATORY_NORETURN void fail(int console)
 static void verify(uint32_t options)
 {
     int console = (options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS)) != 0;
-    struct sha256_ctx ctx;
-    uint8_t computed[SHA256_DIGEST_SIZE];
-    unsigned count = 0;
-    uint64_t total = 0;
+    struct purgatory_check check;
+    enum purgatory_check_status status =
+        purgatory_check_regions(sha256_regions, PURGATORY_REGION_COUNT, sha256_digest, &check);
 
-    sha256_init(&ctx);
-    for (; count < PPC_REGION_COUNT; count++) {
-        uint64_t start = sha256_regions[count].start;
-        uint64_t len = sha256_regions[count].len;
-        if (len == 0)
-            break;
-        if (!addressable(start, len)) {
-            if (console) {
-                put_string("purgatory: sha256 region ");
-                put_dec(count);
-                put_string(" not addressable, start ");
-                put_hex64(start);
-                put_string(" len ");
-                put_hex64(len);
-                console_putc('\n');
-            }
-            fail(console);
+    if (status == PURGATORY_CHECK_UNADDRESSABLE) {
+        if (console) {
+            put_string("purgatory: sha256 region ");
+            put_dec(check.count);
+            put_string(" not addressable, start ");
+            put_hex64(sha256_regions[check.count].start);
+            put_string(" len ");
+            put_hex64(sha256_regions[check.count].len);
+            console_putc('\n');
         }
-        sha256_update(&ctx, (const void *)(uintptr_t)start, (uintptr_t)len);
-        total += len;
+        fail(console);
     }
-    sha256_final(&ctx, computed);
-
-    uint8_t difference = 0;
-    for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
-        difference |= (uint8_t)(computed[i] ^ sha256_digest[i]);
-
-    if (difference != 0) {
+    if (status == PURGATORY_CHECK_MISMATCH) {
         if (console) {
             put_string("purgatory: sha256 digest mismatch over ");
-            put_dec(count);
+            put_dec(check.count);
             put_string(" regions, ");
-            put_hex64(total);
+            put_hex64(check.total);
             put_string(" bytes\npurgatory:   expected ");
             put_bytes_hex(sha256_digest, SHA256_DIGEST_SIZE);
             put_string("\npurgatory:   computed ");
-            put_bytes_hex(computed, SHA256_DIGEST_SIZE);
+            put_bytes_hex(check.computed, SHA256_DIGEST_SIZE);
             console_putc('\n');
-            for (unsigned i = 0; i < count; i++) {
+            for (unsigned i = 0; i < check.count; i++) {
                 put_string("purgatory:   region ");
                 put_dec(i);
                 put_string(" start ");
@@ -137,9 +112,9 @@ static void verify(uint32_t options)
     }
     if (options & PPC_OPT_PROGRESS) {
         put_string("purgatory: sha256 ok, ");
-        put_dec(count);
+        put_dec(check.count);
         put_string(" regions, ");
-        put_hex64(total);
+        put_hex64(check.total);
         put_string(" bytes\n");
     }
 }
@@ -184,7 +159,7 @@ void purgatory_main(uint32_t boot_cpu)
         put_string("purgatory: sha256 check skipped\n");
 
     if (backup_size != 0) {
-        if (!addressable(backup_src, backup_size) || !addressable(backup_dest, backup_size)) {
+        if (!purgatory_addressable(backup_src, backup_size) || !purgatory_addressable(backup_dest, backup_size)) {
             if (options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS))
                 put_string("purgatory: backup region not addressable\n");
             fail((options & (PPC_OPT_CONSOLE | PPC_OPT_PROGRESS)) != 0);

@@ -8,21 +8,16 @@
 #define PURGATORY_PPC_H
 
 #include "../common/types.h"
+#include "../common/regions.h"
 
 // purgatory_options bits (the loader sets them).
 #define PPC_OPT_VERIFY   (1u << 0)  // check sha256_regions against sha256_digest
 #define PPC_OPT_PROGRESS (1u << 1)  // print progress lines on the console
 #define PPC_OPT_CONSOLE  (1u << 2)  // a console exists: print failures on it
 
-#define PPC_REGION_COUNT 16
 #define PPC_STACK_SIZE 16384  // entry.S knows it too
 
-struct ppc_region {
-    uint64_t start;  // physical address
-    uint64_t len;    // bytes; 0 ends the list
-};
-
-extern struct ppc_region sha256_regions[PPC_REGION_COUNT];
+extern struct purgatory_region sha256_regions[PURGATORY_REGION_COUNT];
 extern uint8_t sha256_digest[32];
 extern uint32_t purgatory_options;
 extern uint64_t backup_src;

@@ -7,49 +7,10 @@
 // agree and prints the digest in sha256sum's format ("<hex>  -").
 
 #include "../common/sha256.h"
+#include "host.h"
 
 #define BUFFER_SIZE (4u << 20)
 static uint8_t input[BUFFER_SIZE];
-
-#if defined(__x86_64__)
-static long sys3(long nr, long a, long b, long c)
-{
-    long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-    return ret;
-}
-#define SYS_READ 0
-#define SYS_WRITE 1
-#define SYS_EXIT 60
-__asm__(".globl _start\n_start:\n\tandq $-16, %rsp\n\tcall test_main\n\tud2\n");
-#elif defined(__i386__)
-static long sys3(long nr, long a, long b, long c)
-{
-    long ret;
-    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
-    return ret;
-}
-#define SYS_READ 3
-#define SYS_WRITE 4
-#define SYS_EXIT 1
-__asm__(".globl _start\n_start:\n\tandl $-16, %esp\n\tcall test_main\n\tud2\n");
-#else
-#error "unsupported architecture"
-#endif
-
-static __attribute__((noreturn)) void quit(int code)
-{
-    for (;;)
-        sys3(SYS_EXIT, code, 0, 0);
-}
-
-static void say(const char *s)
-{
-    uintptr_t n = 0;
-    while (s[n] != '\0')
-        n++;
-    sys3(SYS_WRITE, 2, (long)s, (long)n);
-}
 
 static int same(const uint8_t *a, const uint8_t *b)
 {
