@@ -36,7 +36,8 @@ final class CompressionContexts {
     private var probe: IncompressiblePageProbe?
     /// LZO1X-1 work memory.
     private var workMemory: UnsafeMutableRawPointer?
-    /// Worst-case output space for lzo and zstd, which then copy a smaller result out.
+    /// Worst-case output space for lzo when the caller's is smaller (then copied
+    /// out), and zlib's second try.
     private var scratch: UnsafeMutableRawBufferPointer?
 
     /// Safe: each allocation is checked; a failure frees what was made (deinit).
@@ -59,7 +60,6 @@ final class CompressionContexts {
         case .zstd:
             context = ZSTD_createCCtx()
             guard context != nil else { throw .allocationFailed(codec: codec) }
-            scratch = .allocate(byteCount: ZSTD_compressBound(pageSize), alignment: 16)
         }
     }
 
@@ -79,8 +79,9 @@ final class CompressionContexts {
     /// Compresses `page` into `output`; see ``PageCompressor/compress(_:into:)``.
     ///
     /// Safe: every C call gets the real lengths of the buffers it reads and
-    /// writes (LZO1X-1 takes no output bound, so it writes into `scratch`, sized
-    /// for its worst case); results are copied out only when they fit `output`.
+    /// writes (LZO1X-1 takes no output bound, so it writes into `output` only
+    /// when that has room for its worst case, else into `scratch`, sized for it);
+    /// results count only when they fit `limit`.
     /// zlib's second try writes into `scratch` (one page) with the bound `limit`.
     func compress(_ page: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> PageCompression {
         guard let input = page.baseAddress, !page.isEmpty, let destination = output.baseAddress else { return .storeRaw }
@@ -103,20 +104,23 @@ final class CompressionContexts {
             destination.copyMemory(from: scratchBase, byteCount: second)
             return .compressed(size: second)
         case .lzo:
-            guard let workMemory, let scratch, let scratchBase = scratch.baseAddress,
-                  scratch.count >= page.count + page.count / 16 + 67 else { return .storeRaw }
-            var size = lzo_uint(scratch.count)
+            let worstCase = page.count + page.count / 16 + 67
+            // Straight into `output` when it has room for LZO's worst case, else via scratch.
+            let direct = output.count >= worstCase
+            guard let workMemory, let target = direct ? destination : scratch?.baseAddress,
+                  direct || (scratch?.count ?? 0) >= worstCase else { return .storeRaw }
+            var size = lzo_uint(worstCase)
             let result = lzo1x_1_compress(UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: UInt8.self)),
-                                          lzo_uint(page.count), scratchBase.assumingMemoryBound(to: UInt8.self),
+                                          lzo_uint(page.count), target.assumingMemoryBound(to: UInt8.self),
                                           &size, workMemory)
             guard result == 0, size > 0, size <= UInt(limit) else { return .storeRaw }
-            destination.copyMemory(from: scratchBase, byteCount: Int(size))
+            if !direct { destination.copyMemory(from: target, byteCount: Int(size)) }
             return .compressed(size: Int(size))
         case .zstd:
-            guard let context, let scratch, let scratchBase = scratch.baseAddress else { return .storeRaw }
-            let size = ZSTD_compressCCtx(context, scratchBase, scratch.count, input, page.count, 1)
+            // zstd honours the bound itself: a page that does not fit is an error, stored raw.
+            guard let context else { return .storeRaw }
+            let size = ZSTD_compressCCtx(context, destination, limit, input, page.count, 1)
             guard ZSTD_isError(size) == 0, size > 0, size <= limit else { return .storeRaw }
-            destination.copyMemory(from: scratchBase, byteCount: size)
             return .compressed(size: size)
         }
     }
