@@ -1,4 +1,5 @@
 public import ElfNotes
+import KexecCore
 
 extension Vmcore {
     /// The crashed kernel's virtual address space, translated with its own page

@@ -1,5 +1,6 @@
 @testable import CrashDump
 import ElfNotes
+import Foundation
 import KexecCore
 
 /// Builds a Linux 5.10+ `printk_ringbuffer` in a ``KernelLogDump`` the way the

@@ -1,4 +1,5 @@
 public import KexecCore
+import ElfNotes
 
 /// A 64-bit PowerPC ELF kernel (vmlinux, either byte order) on a running ppc64
 /// or ppc64le kernel, with the device tree edited for it and the ppc64 purgatory

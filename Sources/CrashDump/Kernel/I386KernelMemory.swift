@@ -1,4 +1,5 @@
 public import ElfNotes
+import KexecCore
 
 /// The crashed i386 kernel's virtual address space, translated with
 /// `swapper_pg_dir` from VMCOREINFO: 2-level tables with 4 MiB pages (PSE-36

@@ -1,4 +1,5 @@
 public import ElfNotes
+import KexecCore
 
 /// The crashed x86_64 kernel's virtual address space, translated from
 /// VMCOREINFO alone (no vmlinux): the kernel's own page tables

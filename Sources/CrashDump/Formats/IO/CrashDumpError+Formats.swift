@@ -1,4 +1,5 @@
 public import ElfNotes
+import SystemPackage
 
 extension CrashDumpError {
     /// The ELF layer's error in CrashDump's terms: I/O and truncation keep their

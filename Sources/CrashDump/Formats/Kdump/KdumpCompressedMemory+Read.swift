@@ -1,3 +1,4 @@
+import ElfNotes
 extension KdumpCompressedMemory {
     /// The most pages one descriptor lookup and data read cover.
     static let batchPages = 1024
