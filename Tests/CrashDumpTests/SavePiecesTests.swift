@@ -1,3 +1,5 @@
+import ElfNotes
+import KexecCore
 import KexecTestSupport
 import Testing
 @testable import CrashDump
@@ -100,5 +102,17 @@ struct SavePiecesTests {
         odd[12] = 9
         odd.withUnsafeBytes { #expect(!PageWorkerBuffers.isZero($0)) }
     }
-}
 
+    @Test("the kdump sub-header points at the VMCOREINFO descriptor inside the notes", arguments: [ByteOrder.little, .big])
+    func vmcoreinfoDescriptor(byteOrder: ByteOrder) {
+        let text = Array("OSRELEASE=6.1.0\nPAGESIZE=4096\n".utf8)
+        let notes = ElfNote.encode([ElfNote(name: ElfNote.Name.core, type: ElfNote.NoteType.prstatus, descriptor: Array(repeating: 7, count: 336)),
+                                    ElfNote(name: ElfNote.Name.vmcoreinfo, type: ElfNote.NoteType.vmcoreinfo, descriptor: text)],
+                                   byteOrder: byteOrder)
+        let found = KdumpHeaderState.vmcoreinfoDescriptor(in: notes, byteOrder: byteOrder)
+        #expect(found?.size == text.count)
+        if let found { #expect(Array(notes[found.offset..<found.offset + found.size]) == text) }
+        #expect(KdumpHeaderState.vmcoreinfoDescriptor(in: Array(notes.prefix(40)), byteOrder: byteOrder) == nil)
+        #expect(KdumpHeaderState.vmcoreinfoDescriptor(in: [], byteOrder: byteOrder) == nil)
+    }
+}

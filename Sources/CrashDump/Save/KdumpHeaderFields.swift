@@ -1,3 +1,4 @@
+import ElfNotes
 import KexecCore
 
 /// The header blocks of a kdump-compressed file being written: the geometry,
@@ -30,20 +31,13 @@ struct KdumpHeaderState {
 
     /// Where the VMCOREINFO note's descriptor lies in `notes`, and its size.
     static func vmcoreinfoDescriptor(in notes: [UInt8], byteOrder: ByteOrder) -> (offset: Int, size: Int)? {
-        let reader = ByteReader(notes, byteOrder: byteOrder)
-        var offset = 0
-        while offset + 12 <= notes.count {
-            guard let nameSize = try? reader.peek(UInt32.self, at: offset, field: "n_namesz"),
-                  let descSize = try? reader.peek(UInt32.self, at: offset + 4, field: "n_descsz"),
-                  let type = try? reader.peek(UInt32.self, at: offset + 8, field: "n_type") else { return nil }
-            let nameEnd = offset + 12 + Int(nameSize)
-            let descStart = (offset + 12 + (Int(nameSize) + 3) / 4 * 4)
-            let descEnd = descStart + Int(descSize)
-            guard nameSize < 1 << 20, descSize < 1 << 28, descEnd <= notes.count else { return nil }
-            let name = notes[(offset + 12)..<nameEnd].prefix { $0 != 0 }
-            if type == 0, Array(name) == Array("VMCOREINFO".utf8) { return (descStart, Int(descSize)) }
-            offset = descStart + (Int(descSize) + 3) / 4 * 4
-        }
-        return nil
+        guard let blob = try? ElfNoteBlob(parsing: notes[...], byteOrder: byteOrder),
+              let index = blob.notes.firstIndex(where: {
+                  $0.isNote(name: ElfNote.Name.vmcoreinfo, type: ElfNote.NoteType.vmcoreinfo)
+              }) else { return nil }
+        let note = blob.notes[index]
+        // n_namesz counts the NUL; the descriptor starts at the next 4-byte boundary.
+        let nameBytes = (note.name.utf8.count + 1 + ElfNote.alignment - 1) / ElfNote.alignment * ElfNote.alignment
+        return (blob.offsets[index] + ElfNote.headerSize + nameBytes, note.descriptor.count)
     }
 }
