@@ -96,12 +96,9 @@ struct CycleBitmap: Sendable, Hashable {
     }
 
     /// The bits as makedumpfile stores a bitmap: byte `i` holds frames `8i ..< 8i + 8`,
-    /// least significant bit first; `count` must be a multiple of 8.
+    /// least significant bit first (the encoding ``KdumpBitmap`` reads and writes);
+    /// `count` must be a multiple of 8.
     var lsbFirstBytes: [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Int((count + 7) / 8))
-        for index in bytes.indices {
-            bytes[index] = UInt8(truncatingIfNeeded: words[index / 8] >> (UInt64(index % 8) * 8))
-        }
-        return bytes
+        RawMemory.littleEndianBytes(words, range: 0..<Int((count + 7) / 8))
     }
 }
