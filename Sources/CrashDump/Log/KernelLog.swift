@@ -185,9 +185,12 @@ public struct KernelLog: Hashable, Sendable {
 }
 
 extension VmcoreInfo {
-    /// `SYMBOL(name)` when present and not zero (vmcore-dmesg treats 0 as absent).
+    // The log's symbols on top of the kernel layer's typed accessors: vmcore-dmesg
+    // treats a zero address as absent.
+
+    /// `SYMBOL(name)` when present, well-formed and not zero.
     func logNonZeroSymbol(_ name: String) -> UInt64? {
-        guard let address = symbol(name)?.rawValue, address != 0 else { return nil }
+        guard let address = (try? presentSymbol(name)) ?? nil, address != 0 else { return nil }
         return address
     }
 
@@ -195,30 +198,13 @@ extension VmcoreInfo {
     /// - Throws: ``CrashDumpError/invalidVmcoreInfo(key:value:reason:)`` when the
     ///   line is there but its value is no hex address.
     func logHasSymbol(_ name: String) throws(CrashDumpError) -> Bool {
-        let key = "SYMBOL(\(name))"
-        if let value = self[key], symbol(name) == nil {
-            throw .invalidVmcoreInfo(key: key, value: value, reason: "not a hex address")
-        }
-        return logNonZeroSymbol(name) != nil
-    }
-
-    /// `OFFSET(structure.field)`, or a typed error naming what needed it.
-    func logRequiredOffset(_ structure: String, _ field: String, for purpose: String) throws(CrashDumpError) -> UInt64 {
-        guard let value = offset(structure, field) else {
-            throw .missingVmcoreInfo(key: "OFFSET(\(structure).\(field))", purpose: purpose)
-        }
-        return value
-    }
-
-    /// `SIZE(name)`, or a typed error naming what needed it.
-    func logRequiredSize(_ name: String, for purpose: String) throws(CrashDumpError) -> UInt64 {
-        guard let value = size(name) else { throw .missingVmcoreInfo(key: "SIZE(\(name))", purpose: purpose) }
-        return value
+        try presentSymbol(name).map { $0 != 0 } ?? false
     }
 
     /// `SYMBOL(name)` (not zero), or a typed error naming what needed it.
     func logRequiredSymbol(_ name: String, for purpose: String) throws(CrashDumpError) -> UInt64 {
-        guard let value = logNonZeroSymbol(name) else { throw .missingVmcoreInfo(key: "SYMBOL(\(name))", purpose: purpose) }
-        return value
+        let address = try requiredSymbol(name, for: purpose)
+        guard address != 0 else { throw .missingVmcoreInfo(key: "SYMBOL(\(name))", purpose: purpose) }
+        return address
     }
 }

@@ -30,13 +30,13 @@ struct VariableLengthLog {
         nextIndex = try info.logRequiredSymbol("log_next_idx", for: purpose)
         // `struct log` was renamed `struct printk_log` in 3.11.
         let structure = info.size("printk_log") != nil ? "printk_log" : "log"
-        headerSize = try info.logRequiredSize(structure, for: purpose)
+        headerSize = try info.requiredSize(structure, for: purpose)
         guard headerSize > 0, headerSize <= LocklessRingBuffer.maximumStructureSize else {
             throw .invalidVmcoreInfo(key: "SIZE(\(structure))", value: String(headerSize), reason: "not a plausible record header size")
         }
         let size = headerSize
         func field(_ name: String, _ width: UInt64) throws(CrashDumpError) -> UInt64 {
-            let offset = try info.logRequiredOffset(structure, name, for: purpose)
+            let offset = try info.requiredOffset(structure, name, for: purpose)
             guard LocklessRingBuffer.fits(offset, width, size) else {
                 throw .invalidVmcoreInfo(key: "OFFSET(\(structure).\(name))", value: String(offset),
                                          reason: "\(width) bytes there do not fit in the \(size)-byte header")
