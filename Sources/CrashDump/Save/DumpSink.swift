@@ -13,12 +13,25 @@ public protocol DumpSink: AnyObject {
     /// Writes all of `bytes` at byte `offset` of the output.
     /// - Throws: ``CrashDumpError/io(path:operation:offset:errno:)`` (ENOSPC, EPIPE, EIO ...).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(CrashDumpError)
+    /// Writes `pieces` one after another from byte `offset`, as one write of their
+    /// concatenation (`pwritev` on a file: page data goes out without being
+    /// gathered into a staging buffer first). The default writes each piece in turn.
+    /// - Throws: as ``write(_:at:)``.
+    func write(gathering pieces: [UnsafeRawBufferPointer], at offset: UInt64) throws(CrashDumpError)
     /// Makes the output `size` bytes long where the format needs the exact size
     /// (a regular file whose tail was never written); a no-op for streams and devices.
     func finish(size: UInt64) throws(CrashDumpError)
 }
 
 extension DumpSink {
+    public func write(gathering pieces: [UnsafeRawBufferPointer], at offset: UInt64) throws(CrashDumpError) {
+        var position = offset
+        for piece in pieces {
+            try write(piece, at: position)
+            position += UInt64(piece.count)
+        }
+    }
+
     /// Asks the output to allocate `[offset, offset + count)` now, so that later
     /// writes there cannot fail for lack of space (the page descriptors of a
     /// kdump file). Best effort; the default does nothing.

@@ -59,6 +59,11 @@ public final class FileDumpSink: DumpSink {
         }
     }
 
+    /// One `pwritev` per up to 1024 pieces; short writes continue where they stopped.
+    public func write(gathering pieces: [UnsafeRawBufferPointer], at offset: UInt64) throws(CrashDumpError) {
+        try FileIO.pwritevFully(descriptor, name: path.string, offset: offset, pieces)
+    }
+
     public func finish(size: UInt64) throws(CrashDumpError) {
         guard isRegularFile else { return }
         do {

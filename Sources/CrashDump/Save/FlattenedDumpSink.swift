@@ -21,6 +21,14 @@ public final class FlattenedDumpSink: DumpSink {
         try writer.write(bytes, at: offset)
     }
 
+    /// One record for all pieces (their concatenation), not one per piece.
+    public func write(gathering pieces: [UnsafeRawBufferPointer], at offset: UInt64) throws(CrashDumpError) {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { joined.append(contentsOf: piece) }
+        try write(joined, at: offset)
+    }
+
     /// Writes the end marker.
     public func finish(size: UInt64) throws(CrashDumpError) {
         try writer.finish()

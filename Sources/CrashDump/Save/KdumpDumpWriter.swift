@@ -71,11 +71,21 @@ struct KdumpDumpWriter {
         let zeroDescriptor = KdumpPageDescriptor(offset: zeroPageOffset, size: UInt32(pageSize), flags: 0)
         var committer = KdumpCommitter(sink: sink, byteOrder: input.byteOrder, descriptorsOffset: descriptorsOffset,
                                        dataOffset: zeroPageOffset + blockSize, zero: zeroDescriptor)
-        let chunkPages = options.chunkPages(pageSize: pageSize)
-        var workers: [PageWorker] = []
-        for _ in 0..<options.threads {
-            workers.append(PageWorker(pageSize: pageSize, capacity: chunkPages, encoder: try makeEncoder()))
+        // With several threads, two sets of workers take turns: one set encodes the
+        // next group of chunks while this thread writes the last one (as
+        // makedumpfile's --num-threads does). One thread does everything in turn.
+        let pipelined = options.threads > 1
+        let sets = pipelined ? 2 : 1
+        let chunkPages = options.chunkPages(pageSize: pageSize, workerSets: sets)
+        var workerSets: [[PageWorker]] = []
+        for _ in 0..<sets {
+            var workers: [PageWorker] = []
+            for _ in 0..<options.threads {
+                workers.append(PageWorker(pageSize: pageSize, capacity: chunkPages, encoder: try makeEncoder()))
+            }
+            workerSets.append(workers)
         }
+        let allWorkers = workerSets.flatMap { $0 }
         progress.start(total: kept)
         do throws(CrashDumpError) {
             cycleStart = 0
@@ -92,17 +102,38 @@ struct KdumpDumpWriter {
                 }
                 cycleIndex += 1
                 let work = chunks(of: keep, limit: chunkPages)
-                var next = 0
-                while next < work.count {
-                    let group = Array(work[next..<min(next + workers.count, work.count)])
-                    run(group, on: workers, memory: memory)
+                let groupSize = options.threads
+                let groups = stride(from: 0, to: work.count, by: groupSize).map {
+                    Array(work[$0..<min($0 + groupSize, work.count)])
+                }
+                func commit(_ group: [PageChunk], from workers: [PageWorker]) throws(CrashDumpError) {
                     for (index, chunk) in group.enumerated() {
                         try committer.commit(workers[index], chunk: chunk, summary: &summary)
                     }
-                    next += group.count
-                    progress.update(pagesDone: committer.pagesDone,
-                                    bytesRead: workers.reduce(0) { $0 + $1.bytesRead },
+                    // Pages committed were read whole (the other set may be busy: not asked).
+                    progress.update(pagesDone: committer.pagesDone, bytesRead: committer.pagesDone * blockSize,
                                     bytesWritten: committer.dataOffset)
+                }
+                if pipelined {
+                    var previous: (group: [PageChunk], set: Int)? = nil
+                    for (number, group) in groups.enumerated() {
+                        let set = number % 2
+                        let encoding = Self.start(group, on: workerSets[set], memory: memory)
+                        do throws(CrashDumpError) {
+                            if let previous { try commit(previous.group, from: workerSets[previous.set]) }
+                        } catch {
+                            encoding.wait()
+                            throw error
+                        }
+                        encoding.wait()
+                        previous = (group, set)
+                    }
+                    if let previous { try commit(previous.group, from: workerSets[previous.set]) }
+                } else {
+                    for group in groups {
+                        Self.run(group, on: workerSets[0], memory: memory)
+                        try commit(group, from: workerSets[0])
+                    }
                 }
                 cycleStart += count
             }
@@ -118,22 +149,31 @@ struct KdumpDumpWriter {
         header.header.writtenBlocks = UInt32(clamping: committer.pagesDone)
         try sink.write(header.encode(incomplete: false), at: 0)
         try sink.finish(size: committer.dataOffset)
-        summary.bytesRead = workers.reduce(0) { $0 + $1.bytesRead }
+        summary.bytesRead = allWorkers.reduce(0) { $0 + $1.bytesRead }
         summary.bytesWritten = committer.dataOffset
         progress.finish(pagesDone: committer.pagesDone, bytesRead: summary.bytesRead, bytesWritten: summary.bytesWritten)
         return summary
     }
 
     /// Processes `group` (one chunk per worker) on as many threads as there are chunks.
-    private func run(_ group: [PageChunk], on workers: [PageWorker], memory: any PhysicalMemory) {
-        let detectZero = true
+    private static func run(_ group: [PageChunk], on workers: [PageWorker], memory: any PhysicalMemory) {
         if group.count == 1 {
-            workers[0].process(group[0], memory: memory, detectZero: detectZero)
+            workers[0].process(group[0], memory: memory, detectZero: true)
             return
         }
         DispatchQueue.concurrentPerform(iterations: group.count) { index in
-            workers[index].process(group[index], memory: memory, detectZero: detectZero)
+            workers[index].process(group[index], memory: memory, detectZero: true)
         }
+    }
+
+    /// Starts ``run(_:on:memory:)`` on another thread; wait on the result before
+    /// touching `workers` again.
+    private static func start(_ group: [PageChunk], on workers: [PageWorker], memory: any PhysicalMemory) -> DispatchGroup {
+        let done = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: done) {
+            run(group, on: workers, memory: memory)
+        }
+        return done
     }
 }
 
@@ -150,7 +190,8 @@ struct KdumpCommitter {
     private(set) var pagesDone: UInt64 = 0
     private var flushedDescriptors: UInt64 = 0
     private var pendingDescriptors = ByteWriter(byteOrder: .little)
-    private var staging: [UInt8] = []
+    /// The page data of one commit, pointing into the worker's buffers.
+    private var pieces: [UnsafeRawBufferPointer] = []
 
     init(sink: any DumpSink, byteOrder: ByteOrder, descriptorsOffset: UInt64, dataOffset: UInt64, zero: KdumpPageDescriptor) {
         self.sink = sink
@@ -161,8 +202,11 @@ struct KdumpCommitter {
         pendingDescriptors = ByteWriter(byteOrder: byteOrder)
     }
 
+    /// Writes the worker's pages at the data cursor and buffers their descriptors.
+    /// The page bytes go to the sink as pieces of the worker's buffers (and the
+    /// mapped input), adjacent pieces merged, in one gathered write.
     mutating func commit(_ worker: PageWorker, chunk: PageChunk, summary: inout SaveSummary) throws(CrashDumpError) {
-        staging.removeAll(keepingCapacity: true)
+        pieces.removeAll(keepingCapacity: true)
         var descriptors: [KdumpPageDescriptor] = []
         descriptors.reserveCapacity(worker.results.count)
         var cursor = dataOffset
@@ -175,12 +219,12 @@ struct KdumpCommitter {
                 summary.pagesZero += 1
             case .raw:
                 let bytes = worker.page(index)
-                staging.append(contentsOf: bytes)
+                append(bytes)
                 descriptors.append(KdumpPageDescriptor(offset: cursor, size: UInt32(bytes.count), flags: 0))
                 cursor += UInt64(bytes.count)
                 summary.pagesWritten += 1
             case .compressed(let offset, let size, let flag):
-                staging.append(contentsOf: worker.output(offset: offset, size: size))
+                append(worker.output(offset: offset, size: size))
                 descriptors.append(KdumpPageDescriptor(offset: cursor, size: UInt32(size), flags: flag))
                 cursor += UInt64(size)
                 summary.pagesWritten += 1
@@ -190,11 +234,16 @@ struct KdumpCommitter {
                 summary.noteUnreadable(pfn: chunk.firstPFN + UInt64(index), error)
             }
         }
-        if !staging.isEmpty { try sink.write(staging, at: dataOffset) }
+        if !pieces.isEmpty { try sink.write(gathering: pieces, at: dataOffset) }
+        pieces.removeAll(keepingCapacity: true)
         dataOffset = cursor
         for descriptor in descriptors { descriptor.encode(into: &pendingDescriptors) }
         pagesDone += UInt64(descriptors.count)
         if pendingDescriptors.bytes.count >= 1 << 20 { try flushDescriptors() }
+    }
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        PageWorkerBuffers.append(bytes, mergingInto: &pieces)
     }
 
     mutating func flushDescriptors() throws(CrashDumpError) {

@@ -44,7 +44,7 @@ final class PageWorker: @unchecked Sendable {
 
     /// The bytes of page `index` of the chunk as read (pages of a chunk are contiguous).
     func page(_ index: Int) -> UnsafeRawBufferPointer {
-        let bytes = mapped?.bytes ?? UnsafeRawBufferPointer(buffers.input)
+        let bytes = mapped?.bytes ?? UnsafeRawBufferPointer(buffers.preparedInput())
         return UnsafeRawBufferPointer(rebasing: bytes[index * pageSize..<(index + 1) * pageSize])
     }
 
@@ -97,16 +97,17 @@ final class PageWorker: @unchecked Sendable {
     /// that could not be read.
     private func read(_ chunk: PageChunk, count: Int, memory: any PhysicalMemory) -> [Int: CrashDumpError] {
         let size = UInt64(pageSize)
+        let input = buffers.preparedInput()
         var pageErrors: [Int: CrashDumpError] = [:]
         do throws(CrashDumpError) {
             try memory.read(physical: chunk.firstPFN * size,
-                            into: UnsafeMutableRawBufferPointer(rebasing: buffers.input[0..<count * pageSize]))
+                            into: UnsafeMutableRawBufferPointer(rebasing: input[0..<count * pageSize]))
         } catch {
             for index in 0..<count {
                 do throws(CrashDumpError) {
                     try memory.read(physical: (chunk.firstPFN + UInt64(index)) * size,
                                     into: UnsafeMutableRawBufferPointer(
-                                        rebasing: buffers.input[index * pageSize..<(index + 1) * pageSize]))
+                                        rebasing: input[index * pageSize..<(index + 1) * pageSize]))
                 } catch {
                     pageErrors[index] = error
                 }

@@ -44,9 +44,10 @@ public struct SaveOptions: Sendable {
     public var excludesZeroPages: Bool { dumpLevel.contains(.zero) }
 
     /// Page frames per worker chunk for `pageSize`: the budget split over every
-    /// worker's input and output buffers, between 16 and 1024 pages.
-    func chunkPages(pageSize: Int) -> Int {
-        let perWorker = bufferBudget / (2 * max(threads, 1))
+    /// worker's input and output buffers (of `workerSets` sets of ``threads``
+    /// workers), between 16 and 1024 pages.
+    func chunkPages(pageSize: Int, workerSets: Int = 1) -> Int {
+        let perWorker = bufferBudget / (2 * max(threads, 1) * max(workerSets, 1))
         return min(max(perWorker / max(pageSize, 1), 16), 1024)
     }
 }

@@ -1,4 +1,9 @@
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Every raw-buffer operation of the dump formats' I/O, each with why it is safe.
 enum RawMemory {
@@ -149,6 +154,44 @@ enum FileIO {
                 throw .io(path: name, operation: "write", offset: offset + UInt64(done), errno: .noSpace)
             }
             done += wrote
+        }
+    }
+
+    /// Writes `pieces` back to back from `offset` with `pwritev`, at most 1024
+    /// (IOV_MAX) at a time.
+    ///
+    /// Safe: the iovecs point into the caller's buffers, which outlive the call;
+    /// after a short write the remaining pieces are rebuilt from the byte count
+    /// actually written, so no iovec ever extends past its buffer.
+    static func pwritevFully(_ descriptor: FileDescriptor, name: String, offset: UInt64,
+                             _ pieces: [UnsafeRawBufferPointer]) throws(CrashDumpError) {
+        var pending = pieces.filter { !$0.isEmpty }
+        var position = offset
+        while !pending.isEmpty {
+            let batch = min(pending.count, 1024)
+            let total = pending[0..<batch].reduce(0) { $0 + $1.count }
+            guard position <= UInt64(Int64.max) - UInt64(total) else {
+                throw .invalidField(field: "file offset", offset: position, value: position, reason: "beyond what pwritev can address")
+            }
+            let vectors = pending[0..<batch].map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            var wrote = -1
+            while wrote < 0 {
+                wrote = vectors.withUnsafeBufferPointer { pwritev(descriptor.rawValue, $0.baseAddress, Int32($0.count), off_t(position)) }
+                if wrote < 0 && errno != EINTR {
+                    throw .io(path: name, operation: "write", offset: position, errno: Errno(rawValue: errno))
+                }
+            }
+            guard wrote > 0 else { throw .io(path: name, operation: "write", offset: position, errno: .noSpace) }
+            position += UInt64(wrote)
+            // Drop what was written: whole pieces, then the written head of the next.
+            var left = wrote
+            var index = 0
+            while index < batch, left >= pending[index].count {
+                left -= pending[index].count
+                index += 1
+            }
+            pending.removeFirst(index)
+            if left > 0 { pending[0] = UnsafeRawBufferPointer(rebasing: pending[0][left...]) }
         }
     }
 
