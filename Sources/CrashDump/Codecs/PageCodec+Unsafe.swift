@@ -241,7 +241,7 @@ extension PageDecompressor {
 /// cannot win much back either. A long repeat (say a 2 KiB block twice) fails (2)
 /// at once; text, code, tables and sparse pages fail (1). What such a page would
 /// lose by being stored raw is bounded by the 1/64 margin; measured on two real
-/// vmcores (1.9 GB and 658 MB), it was 1.5 KB in all.
+/// vmcores (1.9 GB and 658 MB), zlib level 1 would have saved 2.8 KB and 3.5 KB.
 ///
 /// One per compressor (not thread-safe): it owns its tables.
 final class IncompressiblePageProbe {
