@@ -334,4 +334,19 @@ struct DumpSaverInputPathTests {
         fromFile.replaceSubrange(408..<424, with: repeatElement(0, count: 16))
         #expect(fromFile == (try Self.save(vmcore, options)))
     }
+
+    @Test("a vmcore file cut short inside its last PT_LOAD: the lost pages are counted unreadable, the rest saved")
+    func truncatedFileInput() throws {
+        let core = try SyntheticKernelCore.core(kernelInfo: false)
+        let cut = core.count - 5 * 4096 - 100
+        let path = try FormatFixtures.write(Array(core.prefix(cut)), name: "truncated-input.elf")
+        let vmcore = try Vmcore.open(path: FilePath(path))
+        for format in [SaveOptions.Format.kdump, .elf] {
+            let sink = MemorySink()
+            let summary = try DumpSaver.save(vmcore, to: sink, options: SaveOptions(
+                format: format, codec: .lzo, dumpLevel: [], threads: 2, bufferBudget: 256 << 10, cyclePages: 1024))
+            #expect((5...7).contains(summary.pagesUnreadable), "\(format): \(summary.pagesUnreadable) unreadable")
+            #expect(summary.pagesWritten > 1000)
+        }
+    }
 }
