@@ -104,6 +104,7 @@ struct Save: ParsableCommand {
             "vmcore-dump save: \(summary.pagesPresent) pages in the dump, \(summary.pagesFiltered) filtered, "
                 + "\(summary.pagesZero) zero, \(summary.pagesWritten) written (\(summary.pagesCompressed) compressed "
                 + "with \(options.codec)); \(summary.bytesWritten) bytes (dump level \(options.dumpLevel.level))",
+            "vmcore-dump save: read \(summary.bytesRead) bytes of input, \(summary.bytesMapped) of them mapped in place",
         ]
         if summary.pagesUnreadable > 0 {
             lines.append("vmcore-dump save: warning: \(summary.pagesUnreadable) pages could not be read and were written as zeros:")

@@ -242,6 +242,9 @@ struct DumpSaverInputPathTests {
         let options = SaveOptions(format: format, codec: .lzo, dumpLevel: .zero, threads: 2,
                                   bufferBudget: 256 << 10, cyclePages: 1024)
         #expect(try Self.save(file, options) == Self.save(inMemory, options))
+        let fromFile = try DumpSaver.save(file, to: MemorySink(), options: options)
+        #expect(fromFile.bytesMapped > 0 && fromFile.bytesMapped <= fromFile.bytesRead)
+        #expect(try DumpSaver.save(inMemory, to: MemorySink(), options: options).bytesMapped == 0)
     }
 
     /// Drops every third frame and counts how often it is asked.

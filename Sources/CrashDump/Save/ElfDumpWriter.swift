@@ -141,6 +141,7 @@ struct ElfDumpWriter {
         try sink.write(header(incomplete: false), at: 0)
         try sink.finish(size: end)
         summary.bytesRead = workers.reduce(0) { $0 + $1.bytesRead }
+        summary.bytesMapped = workers.reduce(0) { $0 + $1.bytesMapped }
         summary.bytesWritten = end
         progress.finish(pagesDone: total, bytesRead: summary.bytesRead, bytesWritten: end)
         return summary

@@ -150,6 +150,7 @@ struct KdumpDumpWriter {
         try sink.write(header.encode(incomplete: false), at: 0)
         try sink.finish(size: committer.dataOffset)
         summary.bytesRead = allWorkers.reduce(0) { $0 + $1.bytesRead }
+        summary.bytesMapped = allWorkers.reduce(0) { $0 + $1.bytesMapped }
         summary.bytesWritten = committer.dataOffset
         progress.finish(pagesDone: committer.pagesDone, bytesRead: summary.bytesRead, bytesWritten: summary.bytesWritten)
         return summary

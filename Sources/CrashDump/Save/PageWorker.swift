@@ -28,6 +28,8 @@ final class PageWorker: @unchecked Sendable {
     private(set) var chunk = PageChunk(firstPFN: 0, count: 0)
     /// Input bytes read by this worker so far.
     private(set) var bytesRead: UInt64 = 0
+    /// Of those, bytes used in place from a mapping.
+    private(set) var bytesMapped: UInt64 = 0
 
     init(pageSize: Int, capacity: Int, encoder: (any PageEncoding)?) {
         self.pageSize = pageSize
@@ -67,6 +69,8 @@ final class PageWorker: @unchecked Sendable {
         }
         if mapped == nil {
             pageErrors = read(chunk, count: count, memory: memory)
+        } else {
+            bytesMapped += UInt64(count * pageSize)
         }
         bytesRead += UInt64(count * pageSize)
         for index in 0..<count {

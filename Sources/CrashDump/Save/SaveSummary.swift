@@ -16,6 +16,8 @@ public struct SaveSummary: Sendable, Hashable {
     public var unreadableSamples: [String] = []
     /// Bytes of input read in the data pass.
     public var bytesRead: UInt64 = 0
+    /// Of those, bytes read in place through a mapping of the input file (no copy).
+    public var bytesMapped: UInt64 = 0
     /// The size of the output.
     public var bytesWritten: UInt64 = 0
     /// Page classes seen by the page filter (dump levels 2 and up).

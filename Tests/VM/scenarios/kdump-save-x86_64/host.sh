@@ -176,6 +176,17 @@ scenario_main() {
         diffs=$(cmp -l "$1" "$2" | awk '$1 < 409 || $1 > 424' | head -n 5)
         [ -z "$diffs" ] || { echo "$diffs"; echo "$1 and $2 differ outside the header timestamp"; return 1; }
     }
+    # mapped_in_place: the guest's saves read /proc/vmcore through mappings, not pread copies
+    # (each save's summary line: "read N bytes of input, M of them mapped in place").
+    mapped_in_place() {
+        local lines
+        lines=$(tr -d '\r' <"$log" | grep -a 'bytes of input, .* mapped in place' || true)
+        echo "$lines"
+        [ -n "$lines" ] || { echo "no 'mapped in place' summary line on the console"; return 1; }
+        # grep -c, not -q: under pipefail an early exit of grep -q can fail the pipeline.
+        [ "$(echo "$lines" | grep -c ' 0 of them mapped in place')" = 0 ] ||
+            { echo "a save mapped nothing of /proc/vmcore"; return 1; }
+    }
     mdf_reassemble() { makedumpfile -R "$2" <"$1" || { echo "makedumpfile -R exited $?"; return 1; }; }
     guest_tail() {
         ks_block "$log" dmesg-tail >"$work/guest-dmesg-tail.txt"
@@ -193,6 +204,7 @@ scenario_main() {
         check vmcore-dump-dmesg-lzo vd_dmesg "$work/lzo.kdump" "$work/lzo.vmcore-dump-dmesg.txt"
         check dmesg-lzo-equal same "$ref" "$work/lzo.vmcore-dump-dmesg.txt"
         check guest-dmesg-tail guest_tail "$ref"
+        check mapped-in-place mapped_in_place
     fi
     if [ -f "$work/zstd.kdump" ]; then
         kdumps=("$work/zstd.kdump" "${kdumps[@]+"${kdumps[@]}"}")
