@@ -28,6 +28,30 @@ final class MemorySink: DumpSink {
     }
 }
 
+/// A sink like a block device that held old data: bytes never written read back as 0xa5.
+final class DeviceSink: DumpSink {
+    let inner = MemorySink()
+    var name: String { "<device>" }
+    var isSeekable: Bool { true }
+    var unwrittenBytesReadAsZero: Bool { false }
+    var bytes: [UInt8] { inner.bytes }
+    private var written: [Bool] = []
+
+    func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(CrashDumpError) {
+        try inner.write(buffer, at: offset)
+        let end = Int(offset) + buffer.count
+        if written.count < end { written.append(contentsOf: repeatElement(false, count: end - written.count)) }
+        for index in Int(offset)..<end { written[index] = true }
+    }
+
+    func finish(size: UInt64) throws(CrashDumpError) {}
+
+    /// The device's contents: old bytes wherever nothing was written.
+    var contents: [UInt8] {
+        zip(inner.bytes, written).map { $1 ? $0 : 0xa5 }
+    }
+}
+
 @Suite("vmcore-dump save: writers read back by our readers and by peers")
 struct DumpSaverTests {
     static let maxPFN = SyntheticKernelCore.maxPFN
@@ -350,6 +374,20 @@ struct DumpSaverInputPathTests {
                 format: format, codec: .lzo, dumpLevel: [], threads: 2, bufferBudget: 256 << 10, cyclePages: 1024))
             #expect((5...7).contains(summary.pagesUnreadable), "\(format): \(summary.pagesUnreadable) unreadable")
             #expect(summary.pagesWritten > 1000)
+        }
+    }
+
+    @Test("ELF onto a device (old bytes where nothing is written): excluded and zero pages are written as zeros")
+    func elfOntoDevice() throws {
+        let vmcore = try DumpSaverTests.source(kernelInfo: true)
+        for level in [DumpLevel.zero, []] {
+            let device = DeviceSink()
+            let options = SaveOptions(format: .elf, codec: .none, dumpLevel: level, threads: 2,
+                                      bufferBudget: 256 << 10, cyclePages: 1024)
+            let summary = try DumpSaver.save(vmcore, to: device, options: options)
+            #expect(summary.pagesWritten > 1000)
+            let dump = try Vmcore(source: InMemoryCoreSource(device.contents, name: "device.elf"))
+            try DumpSaverTests.expectSamePages(dump, vmcore, zeroExcluded: level.contains(.zero))
         }
     }
 }

@@ -34,11 +34,15 @@ struct ElfDumpWriter {
         var builder = ElfSegmentBuilder(splitGap: splitGap)
         var previousEnd: UInt64? = nil
         let cache = CycleBitmapCache(budget: options.bitmapCacheBudget)
+        // The kept frames without the zero pages pass 1 found, so pass 2 reads only the
+        // pages it writes (same budget; past it, pass 2 reads and tests them again).
+        let nonZero = CycleBitmapCache(budget: options.bitmapCacheBudget)
         try forEachCycle(cache: cache) { present, keep in
             summary.pagesPresent += present.population
             var keptFrames = keep
             if options.excludesZeroPages {
                 summary.pagesZero += dropZeroPages(from: &keptFrames, workers: workers, protected: protected)
+                nonZero.store([keptFrames])
             }
             summary.pagesFiltered += present.population - keep.population
             present.forEachRun { start, count in
@@ -105,7 +109,10 @@ struct ElfDumpWriter {
         var written = dataOffset
         do throws(CrashDumpError) {
             var segmentIndex = 0
-            try forEachCycle(cache: cache) { (_: CycleBitmap, keep: CycleBitmap) throws(CrashDumpError) in
+            var cycleIndex = 0
+            try forEachCycle(cache: cache) { (_: CycleBitmap, filtered: CycleBitmap) throws(CrashDumpError) in
+                let keep = nonZero.load(cycleIndex)?.first ?? filtered
+                cycleIndex += 1
                 var work: [PageChunk] = []
                 for range in segmentRanges(segments, in: keep.frames) {
                     var inside = keep
@@ -262,7 +269,6 @@ struct ElfDumpWriter {
             switch result {
             case .zero where !needsZeros:
                 try flush(index)
-                summary.pagesZero += 0
             case .unreadable(let error):
                 try flush(index)
                 summary.noteUnreadable(pfn: pfn, error)
@@ -276,16 +282,37 @@ struct ElfDumpWriter {
         try flush(worker.results.count)
     }
 
+    /// Writes zeros over every frame of `gaps` that has file bytes, in runs of
+    /// consecutive file offsets (up to 256 pages a write).
     private func writeZeros(_ gaps: CycleBitmap, segments: [ElfDumpSegment], pageSize: UInt64) throws(CrashDumpError) {
         var hint = 0
         var failure: CrashDumpError?
-        let zero = [UInt8](repeating: 0, count: Int(pageSize))
+        let runPages: UInt64 = 256
+        let zeros = [UInt8](repeating: 0, count: Int(pageSize * runPages))
+        var pending: (offset: UInt64, pages: UInt64)? = nil
+        func flush() throws(CrashDumpError) {
+            guard let run = pending else { return }
+            pending = nil
+            try sink.write(Array(zeros.prefix(Int(run.pages * pageSize))), at: run.offset)
+        }
         gaps.forEachRun { start, count in
             guard failure == nil else { return }
-            for pfn in start..<start + count {
-                guard let offset = fileOffset(of: pfn, segments: segments, hint: &hint, pageSize: pageSize) else { continue }
-                do throws(CrashDumpError) { try sink.write(zero, at: offset) } catch { failure = error; return }
+            do throws(CrashDumpError) {
+                for pfn in start..<start + count {
+                    guard let offset = fileOffset(of: pfn, segments: segments, hint: &hint, pageSize: pageSize) else { continue }
+                    if let run = pending, run.offset + run.pages * pageSize == offset, run.pages < runPages {
+                        pending = (run.offset, run.pages + 1)
+                    } else {
+                        try flush()
+                        pending = (offset, 1)
+                    }
+                }
+            } catch {
+                failure = error
             }
+        }
+        if failure == nil {
+            do throws(CrashDumpError) { try flush() } catch { failure = error }
         }
         if let failure { throw failure }
     }
