@@ -75,29 +75,6 @@ static void verify(int progress)
     }
 }
 
-// Plain forward copy, eight bytes at a time while both ends are aligned, then
-// bytes. The kdump backup source (low memory) and destination (inside the crash
-// region) never overlap.
-static void backup_copy(uint64_t dest, uint64_t src, uint64_t size)
-{
-    uint8_t *d = (uint8_t *)(uintptr_t)dest;
-    const uint8_t *s = (const uint8_t *)(uintptr_t)src;
-    uintptr_t n = (uintptr_t)size;
-
-    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        while (n >= 8) {
-            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
-            d += 8;
-            s += 8;
-            n -= 8;
-        }
-    }
-    while (n != 0) {
-        *d++ = *s++;
-        n--;
-    }
-}
-
 void purgatory_main(void)
 {
     uint32_t options = purgatory_options;
@@ -129,7 +106,7 @@ void purgatory_main(void)
             serial_put_hex64(backup_dest);
             serial_putc('\n');
         }
-        backup_copy(backup_dest, backup_src, backup_size);
+        purgatory_copy(backup_dest, backup_src, backup_size);
     }
 
     if (progress)

@@ -27,6 +27,31 @@ static inline int purgatory_addressable(uint64_t start, uint64_t len)
     return start <= limit && len - 1 <= limit - start;
 }
 
+// Copies size bytes from src to dest (physical addresses, addressable, not
+// overlapping): eight bytes at a time while both ends are aligned, then bytes.
+// The kdump backup of low memory into the crash region, on every architecture.
+// volatile keeps the compiler from turning the loop into a memcpy call: there
+// is no libc here.
+static inline void purgatory_copy(uint64_t dest, uint64_t src, uint64_t size)
+{
+    volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)dest;
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)src;
+    uintptr_t n = (uintptr_t)size;
+
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        while (n >= 8) {
+            *(volatile uint64_t *)(volatile void *)d = *(const volatile uint64_t *)(const volatile void *)s;
+            d += 8;
+            s += 8;
+            n -= 8;
+        }
+    }
+    while (n != 0) {
+        *d++ = *s++;
+        n--;
+    }
+}
+
 enum purgatory_check_status {
     PURGATORY_CHECK_OK,             // the regions hash to the expected digest
     PURGATORY_CHECK_MISMATCH,       // they do not

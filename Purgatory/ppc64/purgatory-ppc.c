@@ -119,29 +119,6 @@ static void verify(uint32_t options)
     }
 }
 
-// Forward copy, eight bytes at a time while both ends are aligned. The kdump
-// backup source (the first 64 KiB) and destination (in the crash region) never
-// overlap.
-static void backup_copy(uint64_t dest, uint64_t src, uint64_t size)
-{
-    volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)dest;
-    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)src;
-    uintptr_t n = (uintptr_t)size;
-
-    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        while (n >= 8) {
-            *(volatile uint64_t *)(volatile void *)d = *(const volatile uint64_t *)(const volatile void *)s;
-            d += 8;
-            s += 8;
-            n -= 8;
-        }
-    }
-    while (n != 0) {
-        *d++ = *s++;
-        n--;
-    }
-}
-
 void purgatory_main(uint32_t boot_cpu)
 {
     uint32_t options = purgatory_options;
@@ -173,7 +150,7 @@ void purgatory_main(uint32_t boot_cpu)
             put_hex64(backup_dest);
             console_putc('\n');
         }
-        backup_copy(backup_dest, backup_src, backup_size);
+        purgatory_copy(backup_dest, backup_src, backup_size);
     }
 
     if (progress) {
