@@ -344,12 +344,9 @@ ks_ppc_require_planner() {
     return 1
 }
 
-# --- apply-ppc64le ---
-
-ks_ppc_apply_scenario() {
-    local work=$1 arm=${KS_PPC_ARM_WITH:-kexec-loader} token outer_id log rc=0 append
-    log="$work/console.log"
-    case $arm in
+# ks_ppc_require_arm ARM: what arming with ARM (KS_PPC_ARM_WITH) needs on the host.
+ks_ppc_require_arm() {
+    case $1 in
         kexec-loader)
             ks_require_loader || return 1
             ks_ppc_require_planner || return 1
@@ -359,6 +356,14 @@ ks_ppc_apply_scenario() {
         kexec-tools) ;;
         *) ks_reason "KS_PPC_ARM_WITH must be kexec-loader, kexec-tools-plan or kexec-tools"; return 1 ;;
     esac
+}
+
+# --- apply-ppc64le ---
+
+ks_ppc_apply_scenario() {
+    local work=$1 arm=${KS_PPC_ARM_WITH:-kexec-loader} token outer_id log rc=0 append
+    log="$work/console.log"
+    ks_ppc_require_arm "$arm" || return 1
     ks_ppc_setup
     ks_ppc_make_inner "$work" "$KS_LIB_DIR/guest/kexec-scenario-guest.sh"
     token=$(ks_random_token 12)
@@ -432,16 +437,7 @@ ks_ppc_kdump_scenario() {
     # Equal initramfs sizes for the collecting and the crashing boot (see ks_ppc_pad_image).
     local KS_PPC_PAD=${KS_PPC_PAD:-32M}
     log="$work/console.log"
-    case $arm in
-        kexec-loader)
-            ks_require_loader || return 1
-            ks_ppc_require_planner || return 1
-            ks_ppc_require_apply || return 1
-            ;;
-        kexec-tools-plan) ks_ppc_require_apply || return 1 ;;
-        kexec-tools) ;;
-        *) ks_reason "KS_PPC_ARM_WITH must be kexec-loader, kexec-tools-plan or kexec-tools"; return 1 ;;
-    esac
+    ks_ppc_require_arm "$arm" || return 1
     command -v vmcore-dmesg >/dev/null ||
         { ks_reason "kexec-tools' vmcore-dmesg is not installed on the host"; return 1; }
     ks_ppc_setup
