@@ -29,6 +29,25 @@ ks_fail() {
     ks_poweroff
 }
 
+# ks_arm_capture APPEND: arms /boot/vmlinuz with /boot/initrd.img as the capture kernel
+# (kexec-loader -p, serial console, command line APPEND); marks load-rc, fails unless it loaded.
+ks_arm_capture() {
+    /bin/kexec-loader -p /boot/vmlinuz --initrd=/boot/initrd.img --console-serial --append="$1"
+    _ks_rc=$?
+    ks_marker load-rc "$_ks_rc"
+    [ "$_ks_rc" = 0 ] || ks_fail "'kexec-loader -p' exited $_ks_rc"
+}
+
+# ks_crash DETAIL...: marks "crashing DETAIL" and panics the kernel with sysrq-c; fails the
+# scenario if the kernel survives.
+ks_crash() {
+    ks_marker crashing "$*"
+    echo 1 >/proc/sys/kernel/sysrq
+    echo c >/proc/sysrq-trigger
+    sleep 5
+    ks_fail "sysrq-c returned"
+}
+
 # ks_quiet_console: keep kernel messages off the console (e.g. while dumping data).
 ks_quiet_console() {
     echo 1 >/proc/sys/kernel/printk 2>/dev/null || true

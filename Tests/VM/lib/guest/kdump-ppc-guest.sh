@@ -45,11 +45,7 @@ case $KS_STAGE in
     ks_marker load-rc "$rc"
     [ "$rc" = 0 ] || ks_fail "arming the capture kernel with ${KS_ARM_WITH:-kexec-apply} exited $rc: $out"
     ks_marker crash-loaded "$(cat /sys/kernel/kexec_crash_loaded)"
-    ks_marker crashing "uptime=$(now)"
-    echo 1 >/proc/sys/kernel/sysrq
-    echo c >/proc/sysrq-trigger
-    sleep 5
-    ks_fail "sysrq-c returned"
+    ks_crash "uptime=$(now)"
     ;;
 2)
     ks_marker capture-uptime "$(now)"

@@ -60,16 +60,8 @@ case $KS_STAGE in
     ks_begin meminfo
     cat /proc/meminfo
     ks_end meminfo
-    args="console=ttyS0 panic=-1 irqpoll nr_cpus=1 reset_devices kexec_suite_stage=2 ${KS_CAPTURE_APPEND:-}"
-    /bin/kexec-loader -p /boot/vmlinuz --initrd=/boot/initrd.img --console-serial --append="$args"
-    rc=$?
-    ks_marker load-rc "$rc"
-    [ "$rc" = 0 ] || ks_fail "'kexec-loader -p' exited $rc"
-    ks_marker crashing "$(uname -r) uptime=$(now)"
-    echo 1 >/proc/sys/kernel/sysrq
-    echo c >/proc/sysrq-trigger
-    sleep 5
-    ks_fail "sysrq-c returned"
+    ks_arm_capture "console=ttyS0 panic=-1 irqpoll nr_cpus=1 reset_devices kexec_suite_stage=2 ${KS_CAPTURE_APPEND:-}"
+    ks_crash "$(uname -r) uptime=$(now)"
     ;;
 2)
     ks_marker capture-kernel "$(uname -r)"

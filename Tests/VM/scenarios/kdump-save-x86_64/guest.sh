@@ -49,16 +49,8 @@ case $KS_STAGE in
     if [ -n "$tp" ] && [ -n "$tv" ]; then
         ks_marker kernel-layout "text-phys=0x$tp text-virt=0x$tv phys_base=$((0x$tp - (0x$tv - 0xffffffff80000000)))"
     fi
-    args="console=ttyS0 panic=-1 irqpoll nr_cpus=1 reset_devices kexec_suite_stage=2 kexec_suite_marker=$token"
-    /bin/kexec-loader -p /boot/vmlinuz --initrd=/boot/initrd.img --console-serial --append="$args"
-    rc=$?
-    ks_marker load-rc "$rc"
-    [ "$rc" = 0 ] || ks_fail "'kexec-loader -p' exited $rc"
-    ks_marker crashing "uptime=$(now_s)"
-    echo 1 >/proc/sys/kernel/sysrq
-    echo c >/proc/sysrq-trigger
-    sleep 5
-    ks_fail "sysrq-c returned"
+    ks_arm_capture "console=ttyS0 panic=-1 irqpoll nr_cpus=1 reset_devices kexec_suite_stage=2 kexec_suite_marker=$token"
+    ks_crash "uptime=$(now_s)"
     ;;
 2)
     ks_marker stage2-marker "$(ks_cmdline_arg kexec_suite_marker)"
